@@ -1,0 +1,5 @@
+import sys
+
+from disclosure.cli import main
+
+sys.exit(main())
