@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from disclosure import __version__
+from disclosure.model import Kind
 
 DEFAULT_RELEASES = Path("data_releases")
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -41,11 +42,19 @@ def _fail(message: str) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from disclosure.keys import DEFAULT_KDF_ROUNDS, KeyFileError, generate_private_key, read_passphrase, write_key_pair
+    from disclosure.keys import (
+        DEFAULT_KDF_ROUNDS,
+        KeyFileError,
+        generate_private_key,
+        read_passphrase,
+        write_key_pair,
+    )
 
     try:
         passphrase = read_passphrase(confirm=True)
-        kid = write_key_pair(args.out, generate_private_key(), passphrase, args.kdf_rounds or DEFAULT_KDF_ROUNDS)
+        kid = write_key_pair(
+            args.out, generate_private_key(), passphrase, args.kdf_rounds or DEFAULT_KDF_ROUNDS
+        )
     except KeyFileError as exc:
         return _fail(str(exc))
     print(f"private key: {args.out} (mode 0600, encrypted; keep it offline)", file=sys.stderr)
@@ -132,7 +141,10 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
     try:
         path, result = stage_files(
-            args.files, releases_root=args.releases, release_date=args.date or today(), rules=load_rules(args.rules)
+            args.files,
+            releases_root=args.releases,
+            release_date=args.date or today(),
+            rules=load_rules(args.rules),
         )
     except VerificationError as exc:
         return _fail(f"the releases tree does not verify; nothing staged:\n{exc}")
@@ -145,8 +157,10 @@ def cmd_stage(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
         return _fail(f"{len(result.errors)} error(s); nothing was written")
     counts = ", ".join(f"{op} {sum(k.values())}" for op, k in sorted(result.counts.items()))
-    print(f"staged {len(result.entries)} entries ({counts}); {result.skipped} rows not published by rule",
-          file=sys.stderr)
+    print(
+        f"staged {len(result.entries)} entries ({counts}); {result.skipped} rows not published by rule",
+        file=sys.stderr,
+    )
     print(path)
     return 0
 
@@ -158,7 +172,9 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
     releases = args.releases or args.release_dir.resolve().parent
     try:
-        kid = sign_release(args.release_dir, load_private_key(args.key, read_passphrase()), releases_root=releases)
+        kid = sign_release(
+            args.release_dir, load_private_key(args.key, read_passphrase()), releases_root=releases
+        )
     except (KeyFileError, SigningError) as exc:
         return _fail(str(exc))
     except VerificationError as exc:
@@ -203,6 +219,78 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the office's tools ---------------------------------------------------------------------------
+
+
+def _print_json(value: object) -> None:
+    import json
+
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from disclosure.office import preview_release
+    from disclosure.release import Release, ReleaseFormatError
+    from disclosure.verify import check_releases
+
+    root = args.releases or args.release_dir.resolve().parent
+    result = check_releases(root, allow_unsigned_tip=True)
+    if result.faults:
+        return _fail("the releases tree does not verify:\n" + "\n".join(map(str, result.faults)))
+    try:
+        staged = Release.open(args.release_dir)
+    except ReleaseFormatError as exc:
+        return _fail(str(exc))
+    earlier = [r for r in result.releases if r.path.resolve() != args.release_dir.resolve()]
+    preview = preview_release(earlier, staged, args.as_of)
+    signed = "已签名" if (args.release_dir / "manifest.sig").exists() else "未签名：签名前不会发布到网站"
+    print(f"版本 {staged.path.name}（{staged.published}，{signed}）")
+    labels = {"publish": "新增", "amend": "变更", "repair": "信用修复", "withdraw": "撤销"}
+    kinds = {k.value: k.label for k in Kind}
+    for (op, kind, department), count in sorted(preview.changes.items()):
+        print(f"  {labels[op]:<4} {kinds[kind]:<4} {department}：{count}")
+    print("合计：" + "，".join(f"{labels[op]} {n}" for op, n in sorted(preview.totals().items())))
+    for warning in preview.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from disclosure.office import due_entries
+    from disclosure.verify import VerificationError, verify_releases
+
+    try:
+        releases = verify_releases(args.releases)
+    except VerificationError as exc:
+        return _fail(f"the releases do not verify:\n{exc}")
+    due = due_entries(releases, args.as_of or today(), args.within)
+    if args.json:
+        _print_json([d.to_json() for d in due])
+        return 0
+    for d in due:
+        print(f"{d.until}  {d.kind.label:<4}  {d.id}  {d.subject}  （{d.department}）")
+    print(f"{len(due)} 条记录将在 {args.within} 天内到期", file=sys.stderr)
+    return 0
+
+
+def cmd_report_timeliness(args: argparse.Namespace) -> int:
+    from disclosure.office import timeliness_report
+    from disclosure.verify import VerificationError, verify_releases
+
+    try:
+        releases = verify_releases(args.releases)
+    except VerificationError as exc:
+        return _fail(f"the releases do not verify:\n{exc}")
+    report = timeliness_report(releases, getattr(args, "from"), args.to)
+    if args.json:
+        _print_json([d.to_json() for d in report])
+        return 0
+    print(f"{'部门':<24}公示  超期")
+    for d in report:
+        print(f"{d.department:<24}{d.total:>4}  {d.late:>4}")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------------
 
 
@@ -211,18 +299,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"disclosure {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help_: str,
-                into: argparse._SubParsersAction[argparse.ArgumentParser] = sub) -> argparse.ArgumentParser:
+    def command(
+        name: str,
+        func: Callable[[argparse.Namespace], int],
+        help_: str,
+        into: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
+    ) -> argparse.ArgumentParser:
         p = into.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=func)
         return p
 
     def releases_option(p: argparse.ArgumentParser, default: Path | None = DEFAULT_RELEASES) -> None:
-        p.add_argument("--releases", type=Path, default=default, metavar="DIR",
-                       help=f"releases tree (default: {default})")
+        p.add_argument(
+            "--releases",
+            type=Path,
+            default=default,
+            metavar="DIR",
+            help=f"releases tree (default: {default})",
+        )
 
-    p = command("keygen", cmd_keygen, "generate an Ed25519 signing key (passphrase from $DISCLOSURE_PASSPHRASE)")
-    p.add_argument("--out", type=Path, required=True, metavar="PATH", help="private key path; PATH.pub is the public key")
+    p = command(
+        "keygen", cmd_keygen, "generate an Ed25519 signing key (passphrase from $DISCLOSURE_PASSPHRASE)"
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="PATH", help="private key path; PATH.pub is the public key"
+    )
     p.add_argument("--kdf-rounds", type=int, default=None, help="bcrypt KDF rounds (default: about 0.5 s)")
 
     p = command("init", cmd_init, "start a releases tree whose trust store holds one key")
@@ -237,8 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new", type=Path, required=True, metavar="NEW.pub")
     p.add_argument("--key", type=Path, required=True, metavar="OLD", help="the current private key")
     p.add_argument("--date", type=_date, default=None, help="rotation date (default: today)")
-    p = command("revoke", cmd_trust_revoke, "revoke a key: its signatures dated on or after DATE are refused",
-                trust_sub)
+    p = command(
+        "revoke",
+        cmd_trust_revoke,
+        "revoke a key: its signatures dated on or after DATE are refused",
+        trust_sub,
+    )
     p.add_argument("keyid")
     releases_option(p)
     p.add_argument("--key", type=Path, required=True, metavar="SIGNER", help="a trusted private key")
@@ -250,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
     p.add_argument("--records", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--week", type=_date, default=None, metavar="YYYY-MM-DD", help="release date (default: today)")
+    p.add_argument(
+        "--week", type=_date, default=None, metavar="YYYY-MM-DD", help="release date (default: today)"
+    )
     releases_option(p, default=None)
 
     p = command("stage", cmd_stage, "validate department files into the next (unsigned) release")
@@ -267,6 +374,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("verify", cmd_verify, "verify trust store, signatures, hashes, chain (and a built site)")
     releases_option(p)
     p.add_argument("--site", type=Path, default=None, metavar="BUILD", help="also check a built site")
+
+    p = command("preview", cmd_preview, "show what a staged release would change, with warnings")
+    p.add_argument("release_dir", type=Path, metavar="RELEASE_DIR")
+    releases_option(p, default=None)
+    p.add_argument("--as-of", type=_date, default=None, help="compare with the site as of this date")
+
+    p = command("due", cmd_due, "entries whose publicity ends soon")
+    releases_option(p)
+    p.add_argument("--as-of", type=_date, default=None, help="default: today")
+    p.add_argument("--within", type=int, default=30, metavar="DAYS", help="window in days (default 30)")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    report = command("report", lambda a: 2, "reports for the credit office")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    p = command(
+        "timeliness",
+        cmd_report_timeliness,
+        "per department: published and late (> 7 working days)",
+        report_sub,
+    )
+    releases_option(p)
+    p.add_argument("--from", type=_date, default=None, metavar="D", help="first release date counted")
+    p.add_argument("--to", type=_date, default=None, metavar="D", help="last release date counted")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
 
     p = command("build", cmd_build, "build the public site from verified releases")
     releases_option(p)

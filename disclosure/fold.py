@@ -160,7 +160,11 @@ def _removed_record(entry_id: str, state: EntryState) -> RemovedRecord:
     if state.invalid:
         # The amendment that made the licence invalid is dated by its release.
         return RemovedRecord(
-            id=entry_id, kind=state.kind, reason=RemovalReason.INVALIDATED, date=state.version_date, category=""
+            id=entry_id,
+            kind=state.kind,
+            reason=RemovalReason.INVALIDATED,
+            date=state.version_date,
+            category="",
         )
     assert state.decided_until is not None
     return RemovedRecord(

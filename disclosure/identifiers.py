@@ -34,7 +34,9 @@ def validate_uscc(value: str) -> str:
     if len(code) != 18:
         raise InvalidIdentifier(f"统一社会信用代码应为18位，实为{len(code)}位")
     if not _USCC_SHAPE.fullmatch(code):
-        raise InvalidIdentifier("统一社会信用代码含有不允许的字符（不使用I、O、Z、S、V，第3至8位为行政区划代码）")
+        raise InvalidIdentifier(
+            "统一社会信用代码含有不允许的字符（不使用I、O、Z、S、V，第3至8位为行政区划代码）"
+        )
     if code[-1] != uscc.calc_check_digit(code[:17]):
         raise InvalidIdentifier("统一社会信用代码校验位错误")
     return code

@@ -105,7 +105,15 @@ def _map_headers(file: str, headers: list[str]) -> tuple[str, list[Column | None
             table = name
             break
     if not table:
-        return "", [], [Problem(file, 1, "-", "无法识别表格类型：缺少行政许可决定文书号、行政处罚决定书文号或名单名称列")]
+        return (
+            "",
+            [],
+            [
+                Problem(
+                    file, 1, "-", "无法识别表格类型：缺少行政许可决定文书号、行政处罚决定书文号或名单名称列"
+                )
+            ],
+        )
     columns = {"licensing": COLUMNS[Kind.LICENSING], "penalty": COLUMNS[Kind.PENALTY], "list": LIST_COLUMNS}
     index = header_index(columns[table])
     problems: list[Problem] = []
@@ -128,9 +136,7 @@ def _map_headers(file: str, headers: list[str]) -> tuple[str, list[Column | None
     return table, mapped, problems
 
 
-def _rows_to_table(
-    file: str, records: Iterator[tuple[int, list[str]]]
-) -> Table:
+def _rows_to_table(file: str, records: Iterator[tuple[int, list[str]]]) -> Table:
     problems: list[Problem] = []
     first = next(records, None)
     if first is None:
@@ -255,13 +261,17 @@ def _yaml_subjects(file: str, node: yaml.Node, problems: list[Problem]) -> list[
     subjects = []
     for item in node.value:
         if not isinstance(item, yaml.MappingNode):
-            problems.append(Problem(file, item.start_mark.line + 1, "涉及主体", "每个主体应为{名称, 统一社会信用代码}"))
+            problems.append(
+                Problem(file, item.start_mark.line + 1, "涉及主体", "每个主体应为{名称, 统一社会信用代码}")
+            )
             continue
         subject: dict[str, str] = {}
         for key_node, value_node in item.value:
             key = _SUBJECT_KEYS.get(str(key_node.value))
             if key is None or not isinstance(value_node, yaml.ScalarNode):
-                problems.append(Problem(file, key_node.start_mark.line + 1, "涉及主体", f"未知字段“{key_node.value}”"))
+                problems.append(
+                    Problem(file, key_node.start_mark.line + 1, "涉及主体", f"未知字段“{key_node.value}”")
+                )
             elif clean_cell(value_node.value):
                 subject[key] = clean_cell(value_node.value)
         subjects.append(subject)

@@ -43,8 +43,10 @@ def sign_release(release_dir: Path, private_key: Ed25519PrivateKey, *, releases_
         raise VerificationError(result.faults)
     tip = result.unsigned_tip
     if tip is None or tip.path.resolve() != release_dir:
-        raise SigningError(f"{release_dir.name} is not an unsigned release awaiting its signature "
-                           "(releases are never re-signed)")
+        raise SigningError(
+            f"{release_dir.name} is not an unsigned release awaiting its signature "
+            "(releases are never re-signed)"
+        )
     kid = key_id(private_key.public_key())
     assert result.trust is not None
     try:

@@ -19,8 +19,8 @@ from pathlib import Path
 from disclosure._internal.cells import CellValue, check_cells, parse_date
 from disclosure.canonical import JSONValue, new_salt
 from disclosure.fields import CASE_COLUMNS, COLUMNS, LIST_COLUMNS, Column
-from disclosure.identifiers import InvalidIdentifier, find_full_ric, validate_uscc
 from disclosure.fold import fold_releases
+from disclosure.identifiers import InvalidIdentifier, find_full_ric, validate_uscc
 from disclosure.importers import ImportFailed, Problem, Row, Table, read_file
 from disclosure.model import (
     REPAIR_REASONS,
@@ -75,7 +75,9 @@ _TABLE_COLUMNS = {
 def entry_id(kind: Kind, department_code: str, number: str) -> str:
     """Stable, opaque, URL-safe: the same decision re-sent keeps its id and URL."""
     normalized = "".join(unicodedata.normalize("NFKC", number).split())
-    digest = hashlib.sha256(f"disclosure-id/1\0{kind.value}\0{department_code}\0{normalized}".encode()).digest()
+    digest = hashlib.sha256(
+        f"disclosure-id/1\0{kind.value}\0{department_code}\0{normalized}".encode()
+    ).digest()
     return base64.b32encode(digest[:10]).decode("ascii").lower()
 
 
@@ -152,7 +154,9 @@ def _stage_row(row: Row, ctx: _Context) -> tuple[Entry, Kind] | None:
     entry_id_ = entry_id(kind, *identity)
     earlier = ctx.seen.get(entry_id_)
     if earlier is not None:
-        _error(ctx, row, _number_label(row), f"与 {earlier.file}:{earlier.line} 重复（同一文书号只能出现一次）")
+        _error(
+            ctx, row, _number_label(row), f"与 {earlier.file}:{earlier.line} 重复（同一文书号只能出现一次）"
+        )
         return None
     ctx.seen[entry_id_] = row
     if op in (Op.REPAIR, Op.WITHDRAW):
@@ -177,7 +181,12 @@ def _refuse_full_id_numbers(row: Row, columns: tuple[Column, ...], ctx: _Context
     texts.extend(("涉及主体", subject.get("name", "")) for subject in row.subjects)
     for label, text in texts:
         if text and find_full_ric(text):
-            _error(ctx, row, label, "含有完整的居民身份证号码：证件号码只能填在证件号码列（公示时将隐去第7至14位）")
+            _error(
+                ctx,
+                row,
+                label,
+                "含有完整的居民身份证号码：证件号码只能填在证件号码列（公示时将隐去第7至14位）",
+            )
 
 
 def _kind_of(row: Row, values: dict[str, CellValue], ctx: _Context) -> Kind | None:
@@ -188,20 +197,33 @@ def _kind_of(row: Row, values: dict[str, CellValue], ctx: _Context) -> Kind | No
         return None  # already reported as missing
     rule = ctx.rules.lists.get(name)
     if rule is None:
-        _error(ctx, row, "名单名称", f"名单“{name}”不在规则文件中（已知：{'、'.join(sorted(ctx.rules.lists))}）")
+        _error(
+            ctx, row, "名单名称", f"名单“{name}”不在规则文件中（已知：{'、'.join(sorted(ctx.rules.lists))}）"
+        )
         return None
     return rule.kind
 
 
-def _identity(row: Row, values: dict[str, CellValue], kind: Kind | None, ctx: _Context) -> tuple[str, str] | None:
+def _identity(
+    row: Row, values: dict[str, CellValue], kind: Kind | None, ctx: _Context
+) -> tuple[str, str] | None:
     code = values.get("authority_uscc")
     if row.table == "case":
         number = values.get("case_number")
     elif row.table == "list" and "document_number" not in values:
-        parts = (values.get("list_name"), values.get("subject_uscc") or values.get("id_number"), values.get("decided"))
+        parts = (
+            values.get("list_name"),
+            values.get("subject_uscc") or values.get("id_number"),
+            values.get("decided"),
+        )
         number = "|".join(p for p in parts if isinstance(p, str)) if all(parts) else None
         if number is None and kind is not None:
-            _error(ctx, row, "认定文书号", "未填写认定文书号时，须有统一社会信用代码（或证件号码）和列入日期以识别记录")
+            _error(
+                ctx,
+                row,
+                "认定文书号",
+                "未填写认定文书号时，须有统一社会信用代码（或证件号码）和列入日期以识别记录",
+            )
     else:
         number = values.get("document_number")
     if isinstance(code, str) and isinstance(number, str):
@@ -209,7 +231,9 @@ def _identity(row: Row, values: dict[str, CellValue], kind: Kind | None, ctx: _C
     return None
 
 
-def _missing(row: Row, columns: tuple[Column, ...], values: Mapping[str, CellValue], ids: tuple[str, ...]) -> list[str]:
+def _missing(
+    row: Row, columns: tuple[Column, ...], values: Mapping[str, CellValue], ids: tuple[str, ...]
+) -> list[str]:
     labels = {c.id: c.label for c in columns}
     labels.update({"operation_date": "操作日期", "operation_basis": "操作依据"})
     return [labels[i] for i in ids if i not in values and i not in _invalid_ids(row, values)]
@@ -456,7 +480,9 @@ def stage_files(
         raise VerificationError(result.faults)
     releases = result.releases
     if releases and release_date < releases[-1].published:
-        raise StagingError(f"发布日期 {release_date} 早于上一版 {releases[-1].path.name} 的 {releases[-1].published}")
+        raise StagingError(
+            f"发布日期 {release_date} 早于上一版 {releases[-1].path.name} 的 {releases[-1].published}"
+        )
     tables, problems = [], []
     for path in sorted(paths, key=lambda p: p.name):
         try:

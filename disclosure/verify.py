@@ -20,7 +20,6 @@ from disclosure.keys import verify_signature
 from disclosure.model import Decision, EntryFormatError, entry_from_json
 from disclosure.release import (
     FORMAT_VERSION,
-    MANIFEST_FILE,
     RECORDS_FILE,
     RELEASE_FILES,
     SIGNATURE_FILE,
@@ -89,7 +88,9 @@ def check_releases(root: Path, *, allow_unsigned_tip: bool = False) -> Verificat
             result.faults.append(Fault(path.name, str(exc)))
             return result  # the chain cannot be followed past a release we cannot read
         is_tip = position == len(dirs)
-        signed = _check_manifest(release, position, previous, result, allow_unsigned=allow_unsigned_tip and is_tip)
+        signed = _check_manifest(
+            release, position, previous, result, allow_unsigned=allow_unsigned_tip and is_tip
+        )
         if not signed:
             result.unsigned_tip = release
         _check_records(release, states, result)
@@ -107,7 +108,9 @@ def _check_tree_contents(root: Path, result: Verification) -> None:
             head = handle.read(1 << 16)
         if b"PRIVATE KEY" in head:
             where = path.relative_to(root).parts[0]
-            result.faults.append(Fault(where, f"{path.relative_to(root)} looks like a private key: remove it"))
+            result.faults.append(
+                Fault(where, f"{path.relative_to(root)} looks like a private key: remove it")
+            )
     for path in release_dirs(root):
         for child in sorted(path.iterdir()):
             if child.name not in RELEASE_FILES:
@@ -126,8 +129,10 @@ def _check_manifest(
     if manifest.format != FORMAT_VERSION:
         fault(f"unknown format version {manifest.format}")
     if manifest.sequence != position:
-        fault(f"manifest sequence is {manifest.sequence}, expected {position} (a release is missing, "
-              "swapped or replayed)")
+        fault(
+            f"manifest sequence is {manifest.sequence}, expected {position} (a release is missing, "
+            "swapped or replayed)"
+        )
     if name != release_name(manifest.sequence):
         fault(f"directory name does not match manifest sequence {manifest.sequence}")
     expected_previous = None if previous is None else previous.manifest_sha256

@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from stdnum.cn import ric, uscc
+
+from disclosure.canonical import canonical_bytes
+from disclosure.model import Entry, entry_to_json
 
 
 def code(first17: str) -> str:
@@ -130,3 +135,16 @@ def write_yaml(path: Path, items: list[dict[str, object]]) -> Path:
 
 def day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
+
+
+@dataclass
+class MemoryRelease:
+    """A release held in memory: what the fold needs, without files or signatures."""
+
+    sequence: int
+    published: dt.date
+    items: list[Entry]
+
+    def entries(self) -> Iterator[tuple[bytes, Entry]]:
+        for entry in self.items:
+            yield canonical_bytes(entry_to_json(entry)), entry

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
@@ -25,25 +23,22 @@ from disclosure.model import (
     SubjectType,
     entry_to_json,
 )
+from tests.factories import MemoryRelease
 
 START = dt.date(2026, 1, 5)
 IDS = [f"id{n:02d}" for n in range(8)]
 DEPARTMENT = Department(name="福州市市场监督管理局", code="11350100MB0134567X")
 
 
-@dataclass
-class MemoryRelease:
-    sequence: int
-    published: dt.date
-    items: list[Entry]
-
-    def entries(self) -> Iterator[tuple[bytes, Entry]]:
-        for entry in self.items:
-            yield canonical_bytes(entry_to_json(entry)), entry
-
-
-def decision(entry_id: str, op: Op, kind: Kind, decided: dt.date, until: dt.date | None, status: str = "有效",
-             version: int = 0) -> Decision:
+def decision(
+    entry_id: str,
+    op: Op,
+    kind: Kind,
+    decided: dt.date,
+    until: dt.date | None,
+    status: str = "有效",
+    version: int = 0,
+) -> Decision:
     return Decision(
         op=op,
         id=entry_id,
@@ -55,6 +50,10 @@ def decision(entry_id: str, op: Op, kind: Kind, decided: dt.date, until: dt.date
         publicity=Publicity(start=decided, until=until, repairable_from=decided),
         fields={"status": status, "version": str(version)},
     )
+
+
+def until_after(day: dt.date) -> st.SearchStrategy[dt.date | None]:
+    return st.one_of(st.none(), st.integers(0, 60).map(lambda n: day + dt.timedelta(days=n)))
 
 
 @st.composite
@@ -79,7 +78,7 @@ def histories(draw: st.DrawFn) -> list[MemoryRelease]:
                 current = None
             if current is None:
                 kind = draw(st.sampled_from([Kind.PENALTY, Kind.LICENSING, Kind.CASE]))
-                until = draw(st.one_of(st.none(), st.integers(0, 60).map(lambda n: day + dt.timedelta(days=n))))
+                until = draw(until_after(day))
                 new = decision(entry_id, Op.PUBLISH, kind, day, until, version=sequence)
                 items.append(new)
                 live[entry_id] = new
@@ -87,8 +86,10 @@ def histories(draw: st.DrawFn) -> list[MemoryRelease]:
             op = draw(st.sampled_from([Op.AMEND, Op.REPAIR, Op.WITHDRAW]))
             if op is Op.AMEND:
                 status = draw(st.sampled_from(["有效", "无效"])) if current.kind is Kind.LICENSING else "有效"
-                until = draw(st.one_of(st.none(), st.integers(0, 60).map(lambda n: day + dt.timedelta(days=n))))
-                new = decision(entry_id, Op.AMEND, current.kind, current.decided, until, status, version=sequence)
+                until = draw(until_after(day))
+                new = decision(
+                    entry_id, Op.AMEND, current.kind, current.decided, until, status, version=sequence
+                )
                 items.append(new)
                 live[entry_id] = new
             else:
@@ -138,17 +139,39 @@ def test_fold_matches_naive_model(releases: list[MemoryRelease], offset: int) ->
 def test_removal_reasons_and_dates() -> None:
     d = dt.date(2026, 3, 2)
     releases = [
-        MemoryRelease(1, d, [
-            decision("a", Op.PUBLISH, Kind.PENALTY, d, d + dt.timedelta(days=10)),
-            decision("b", Op.PUBLISH, Kind.PENALTY, d, None),
-            decision("c", Op.PUBLISH, Kind.PENALTY, d, None),
-            decision("d", Op.PUBLISH, Kind.LICENSING, d, None),
-        ]),
-        MemoryRelease(2, d + dt.timedelta(days=7), [
-            Removal(op=Op.REPAIR, id="b", salt="s", date=d + dt.timedelta(days=6), reason="repaired", basis="x"),
-            Removal(op=Op.WITHDRAW, id="c", salt="s", date=d + dt.timedelta(days=5), reason="objection", basis="y"),
-            decision("d", Op.AMEND, Kind.LICENSING, d, None, status="无效"),
-        ]),
+        MemoryRelease(
+            1,
+            d,
+            [
+                decision("a", Op.PUBLISH, Kind.PENALTY, d, d + dt.timedelta(days=10)),
+                decision("b", Op.PUBLISH, Kind.PENALTY, d, None),
+                decision("c", Op.PUBLISH, Kind.PENALTY, d, None),
+                decision("d", Op.PUBLISH, Kind.LICENSING, d, None),
+            ],
+        ),
+        MemoryRelease(
+            2,
+            d + dt.timedelta(days=7),
+            [
+                Removal(
+                    op=Op.REPAIR,
+                    id="b",
+                    salt="s",
+                    date=d + dt.timedelta(days=6),
+                    reason="repaired",
+                    basis="x",
+                ),
+                Removal(
+                    op=Op.WITHDRAW,
+                    id="c",
+                    salt="s",
+                    date=d + dt.timedelta(days=5),
+                    reason="objection",
+                    basis="y",
+                ),
+                decision("d", Op.AMEND, Kind.LICENSING, d, None, status="无效"),
+            ],
+        ),
     ]
     removed = {r.id: r for r in fold_releases(releases, d + dt.timedelta(days=30)).removed()}
     assert (removed["a"].reason, removed["a"].date) == (RemovalReason.EXPIRED, d + dt.timedelta(days=11))

@@ -52,7 +52,9 @@ def test_bad_check_character_refused() -> None:
         validate_uscc(wrong)
 
 
-@pytest.mark.parametrize("bad", ["91350102MA2YH6TK", "9135010IMA2YH6TK01", "913501O2MA2YH6TK01", "91AB0102MA2YH6TK01"])
+@pytest.mark.parametrize(
+    "bad", ["91350102MA2YH6TK", "9135010IMA2YH6TK01", "913501O2MA2YH6TK01", "91AB0102MA2YH6TK01"]
+)
 def test_malformed_codes_refused(bad: str) -> None:
     assert not is_valid_uscc(bad)
 

@@ -147,7 +147,10 @@ def test_duplicate_document_number_in_batch(tmp_path: Path) -> None:
 
 
 def test_full_identity_number_in_free_text_refuses_batch(tmp_path: Path) -> None:
-    rows = [penalty_row("榕市监处罚〔2026〕1号"), penalty_row("榕市监处罚〔2026〕2号", 违法事实=f"当事人身份证{PERSON_ID}。")]
+    rows = [
+        penalty_row("榕市监处罚〔2026〕1号"),
+        penalty_row("榕市监处罚〔2026〕2号", 违法事实=f"当事人身份证{PERSON_ID}。"),
+    ]
     result = stage(write_csv(tmp_path / "p.csv", rows))
     assert result.entries == []
     assert messages(result) == [
@@ -157,8 +160,12 @@ def test_full_identity_number_in_free_text_refuses_batch(tmp_path: Path) -> None
 
 def test_natural_person_is_masked_and_has_no_code(tmp_path: Path) -> None:
     row = penalty_row(
-        行政相对人名称="王某某", 行政相对人类别="自然人", 行政相对人代码_1="", 法定代表人="",
-        证件类型="身份证", 证件号码=PERSON_ID,
+        行政相对人名称="王某某",
+        行政相对人类别="自然人",
+        行政相对人代码_1="",
+        法定代表人="",
+        证件类型="身份证",
+        证件号码=PERSON_ID,
     )
     entry = only_decision(stage(write_csv(tmp_path / "p.csv", [row])))
     assert entry.subject.type is SubjectType.PERSON and entry.subject.code is None
@@ -167,7 +174,9 @@ def test_natural_person_is_masked_and_has_no_code(tmp_path: Path) -> None:
 
 
 def test_person_needs_a_valid_id_number(tmp_path: Path) -> None:
-    row = penalty_row(行政相对人类别="自然人", 行政相对人代码_1="", 证件类型="身份证", 证件号码="350102198001011230")
+    row = penalty_row(
+        行政相对人类别="自然人", 行政相对人代码_1="", 证件类型="身份证", 证件号码="350102198001011230"
+    )
     found = messages(stage(write_csv(tmp_path / "p.csv", [row])))
     assert any("证件号码: 居民身份证号码无效" in m for m in found)
 
@@ -231,8 +240,14 @@ def test_lists_take_their_terms_from_the_rules(tmp_path: Path) -> None:
     red = only_decision(stage(write_csv(tmp_path / "r.csv", [list_row(名单名称="A级纳税人")])))
     assert red.kind is Kind.REDLIST and red.publicity.until == day("2027-11-04")
     debtor = list_row(
-        名单名称="失信被执行人", 主体名称="李某", 统一社会信用代码="", 证件类型="身份证", 证件号码=PERSON_ID,
-        认定部门=COURT[0], 认定部门统一社会信用代码=COURT[1], 案号="（2026）闽01执123号",
+        名单名称="失信被执行人",
+        主体名称="李某",
+        统一社会信用代码="",
+        证件类型="身份证",
+        证件号码=PERSON_ID,
+        认定部门=COURT[0],
+        认定部门统一社会信用代码=COURT[1],
+        案号="（2026）闽01执123号",
     )
     person = only_decision(stage(write_csv(tmp_path / "d.csv", [debtor])))
     assert person.publicity.until is None and person.subject.type is SubjectType.PERSON
@@ -272,7 +287,9 @@ def test_publish_of_a_published_number_is_refused(tmp_path: Path) -> None:
 
 
 def test_repair_only_after_the_minimum_term(tmp_path: Path) -> None:
-    first, published = published_penalty(tmp_path, 处罚决定日期="2025-06-03", 处罚有效期="2026-06-02", 失信程度="")
+    first, published = published_penalty(
+        tmp_path, 处罚决定日期="2025-06-03", 处罚有效期="2026-06-02", 失信程度=""
+    )
     repair = {
         "行政处罚决定书文号": "榕市监处罚〔2026〕1001号",
         "处罚机关": MARKET_BUREAU[0],
@@ -288,7 +305,12 @@ def test_repair_only_after_the_minimum_term(tmp_path: Path) -> None:
     assert ok.errors == []
     removal = ok.entries[0]
     assert isinstance(removal, Removal)
-    assert (removal.op, removal.id, removal.reason, removal.date) == (Op.REPAIR, first.id, "repaired", day("2026-11-02"))
+    assert (removal.op, removal.id, removal.reason, removal.date) == (
+        Op.REPAIR,
+        first.id,
+        "repaired",
+        day("2026-11-02"),
+    )
     assert ok.counts == {"repair": {"penalty": 1}}
 
 
@@ -309,8 +331,10 @@ def test_withdraw_needs_a_published_entry_and_a_reason(tmp_path: Path) -> None:
     assert any("撤销的记录不在公示中" in m for m in messages(nothing))
     no_reason = stage(write_csv(tmp_path / "w3.csv", [{**withdraw, "操作原因": ""}]), published=published)
     assert any("操作原因" in m for m in messages(no_reason))
-    licensing_repair = stage(write_csv(tmp_path / "w4.csv", [{**withdraw, "操作": "信用修复", "操作原因": "信用修复"}]),
-                             published=published)
+    licensing_repair = stage(
+        write_csv(tmp_path / "w4.csv", [{**withdraw, "操作": "信用修复", "操作原因": "信用修复"}]),
+        published=published,
+    )
     assert any("方可信用修复" in m for m in messages(licensing_repair))
 
 
