@@ -197,8 +197,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         from disclosure.build import verify_site
 
         site_faults = verify_site(args.releases, args.site)
-        for fault in site_faults:
-            print(f"FAIL {fault}", file=sys.stderr)
+        for site_fault in site_faults:
+            print(f"FAIL {site_fault}", file=sys.stderr)
         if site_faults:
             return 1
         print(f"OK: site {args.site} matches the signed releases")

@@ -117,3 +117,17 @@ def _upgrade_15(number: str) -> str:
     """The 18-digit form of a 1999-era 15-digit number (born 19YY), for stdnum's checks."""
     body = number[:6] + "19" + number[6:]
     return body + str(ric.calc_check_digit(body + "0"))  # stdnum ignores the last digit
+
+
+def district_of(code: str | None) -> str:
+    """The county-level division named by a credit code's positions 3-8, by its current name.
+
+    stdnum's location table keeps history ("[1983-1994]郊区,[1995-]晋安区"): the last name wins.
+    """
+    if not code or len(code) != 18 or not code[2:8].isdigit():
+        return "其他"
+    for _, props in numdb.get("cn/loc").info(code[2:8]):
+        county = props.get("county")
+        if county:
+            return re.sub(r"\[[^\]]*\]", "", county.split(",")[-1]).strip() or "其他"
+    return "其他"

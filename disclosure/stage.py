@@ -262,6 +262,8 @@ def _removal(
     day = dt.date.fromisoformat(date)
     if day < target.decided:
         _error(ctx, row, "操作日期", f"早于决定日期 {target.decided.isoformat()}")
+    if day > ctx.release_date:
+        _error(ctx, row, "操作日期", f"晚于发布日期 {ctx.release_date.isoformat()}")
     if op is Op.REPAIR:
         if kind not in (Kind.PENALTY, Kind.BLACKLIST):
             _error(ctx, row, "操作", "信用修复只适用于行政处罚和黑名单")

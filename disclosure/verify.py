@@ -153,7 +153,7 @@ def _check_manifest(
         fault("signature not checked: the trust store is invalid")
         return True
     try:
-        public_key = result.trust.key_for(manifest.key, manifest.published)
+        public_key = result.trust.key_for(manifest.key, manifest.published).public_key
     except TrustError as exc:
         fault(f"signing key refused: {exc}")
         return True

@@ -19,12 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from disclosure.keys import generate_private_key, key_id
+from disclosure.keys import generate_private_key
 from disclosure.rules import load_rules
 from disclosure.sample import write_sample
 from disclosure.sign import sign_release
 from disclosure.stage import currently_published, stage_files
-from disclosure.trust import TrustStore, init_trust_store, rotate_key
+from disclosure.trust import init_trust_store, rotate_key
 from disclosure.verify import verify_releases
 
 # Mondays, skipping the National Day holiday week.
@@ -39,7 +39,9 @@ ROTATION = dt.date(2026, 10, 24)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("data_releases"))
     parser.add_argument("--records", type=int, default=150, help="new rows per week")
     parser.add_argument("--force", action="store_true", help="replace an existing tree")
@@ -52,12 +54,13 @@ def main() -> int:
     signing_key = generate_private_key()
     init_trust_store(args.out, signing_key.public_key(), WEEKS[0] - dt.timedelta(days=7))
     rules = load_rules()
+    rotated = False
     with tempfile.TemporaryDirectory() as inbox_root:
         for number, week in enumerate(WEEKS, start=1):
-            if week > ROTATION and TrustStore.load(args.out).keys[key_id(signing_key.public_key())].valid_until is None:
+            if week > ROTATION and not rotated:
                 successor = generate_private_key()
                 rotate_key(args.out, successor.public_key(), signing_key, ROTATION)
-                signing_key = successor
+                signing_key, rotated = successor, True
             releases = verify_releases(args.out)
             published = list(currently_published(releases, week).values())
             inbox = Path(inbox_root) / f"week-{number}"
@@ -67,8 +70,10 @@ def main() -> int:
                 print("\n".join(map(str, result.errors)), file=sys.stderr)
                 return 1
             sign_release(path, signing_key, releases_root=args.out)
-            print(f"{path.name} {week}: {sum(sum(c.values()) for c in result.counts.values())} entries "
-                  f"{dict(sorted((op, sum(c.values())) for op, c in result.counts.items()))}")
+            print(
+                f"{path.name} {week}: {sum(sum(c.values()) for c in result.counts.values())} entries "
+                f"{dict(sorted((op, sum(c.values())) for op, c in result.counts.items()))}"
+            )
     verify_releases(args.out)
     return 0
 

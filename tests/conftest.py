@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from disclosure.keys import generate_private_key
-from disclosure.sample import write_sample
-from disclosure.trust import init_trust_store
 
+from disclosure.build import build_site
+from disclosure.keys import generate_private_key
 from disclosure.rules import load_rules
 from disclosure.sign import sign_release
 from disclosure.stage import StageResult, currently_published, stage_files
+from disclosure.trust import init_trust_store
 from disclosure.verify import verify_releases
+from tests.site_tree import AS_OF as SITE_AS_OF
+from tests.site_tree import SiteTree, make_site_tree
 
 TRUST_START = dt.date(2026, 1, 1)
 WEEKS = (dt.date(2026, 10, 26), dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16))
@@ -55,6 +57,8 @@ def add_sample_week(
     root: Path, inbox: Path, key: Ed25519PrivateKey, week: dt.date, records: int, seed: int
 ) -> Path:
     """One week of the office's work, with follow-ups of what is published."""
+    from disclosure.sample import write_sample
+
     published = (
         list(currently_published(verify_releases(root), week).values()) if any(root.glob("0*")) else []
     )
@@ -87,3 +91,19 @@ def releases_copy(signed_releases: SignedTree, tmp_path: Path) -> Path:
 @pytest.fixture
 def empty_tree(tmp_path: Path, office_key: Ed25519PrivateKey) -> Path:
     return new_tree(tmp_path / "data_releases", office_key)
+
+
+# --- the site ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site_tree(tmp_path_factory: pytest.TempPathFactory, office_key: Ed25519PrivateKey) -> SiteTree:
+    return make_site_tree(tmp_path_factory.mktemp("site"), office_key)
+
+
+@pytest.fixture(scope="session")
+def built_site(site_tree: SiteTree, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small tree built once as of its AS_OF date; tests must not modify it."""
+    out = tmp_path_factory.mktemp("built") / "build"
+    build_site(site_tree.root, SITE_AS_OF, out)
+    return out

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from disclosure.keys import generate_private_key, key_id, public_key_pem
-from disclosure.trust import rotate_key
 
+from disclosure.keys import generate_private_key, key_id, public_key_pem
 from disclosure.sign import SigningError, sign_release
+from disclosure.trust import rotate_key
 from disclosure.verify import VerificationError, check_releases
 from tests.conftest import SignedTree, stage_and_sign, stage_only
 from tests.factories import penalty_row, write_csv

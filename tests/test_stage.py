@@ -336,6 +336,10 @@ def test_withdraw_needs_a_published_entry_and_a_reason(tmp_path: Path) -> None:
         published=published,
     )
     assert any("方可信用修复" in m for m in messages(licensing_repair))
+    future = stage(
+        write_csv(tmp_path / "w5.csv", [{**withdraw, "操作日期": "2026-12-01"}]), published=published
+    )
+    assert any("w5.csv:2: 操作日期: 晚于发布日期" in m for m in messages(future))
 
 
 def test_expired_rows_are_skipped_with_a_warning(tmp_path: Path) -> None:

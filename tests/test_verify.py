@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from disclosure.keys import generate_private_key, key_id
-from disclosure.trust import revoke_key, rotate_key
 
+from disclosure.keys import generate_private_key, key_id
 from disclosure.release import Release
+from disclosure.trust import revoke_key, rotate_key
 from disclosure.verify import VerificationError, check_releases, verify_releases
 from tests.conftest import SignedTree
 

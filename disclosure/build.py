@@ -1,0 +1,308 @@
+"""``disclosure build``: verified releases + an as-of date -> the public site, swapped in atomically.
+
+verify -> fold -> render (Pelican with the project's generator and theme) ->
+index (Pagefind, extended binary) -> swap.  Everything is produced in a fresh
+sibling folder; only when it is complete does one ``renameat2(RENAME_EXCHANGE)``
+put it in place, so a failed or killed build leaves the previous site exactly
+as it was.  The output depends only on the releases and the as-of date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as dt
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from disclosure._internal.pagefind_canon import canonicalise_bundle
+from disclosure.canonical import sha256_hex
+from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
+from disclosure.model import Decision, Kind
+from disclosure.release import Release
+from disclosure.site.render import SiteInput
+from disclosure.trust import TrustError, TrustStore
+from disclosure.verify import verify_releases
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "pelicanconf.py"
+LATEST_FILE = "latest.json"
+_BUILDING = ".building-"
+
+
+class BuildError(Exception):
+    pass
+
+
+@dataclass
+class BuildReport:
+    out: Path
+    as_of: dt.date
+    releases: int
+    published: int
+    removed: int
+    files: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.timings.items())
+        return (
+            f"built {self.out} as of {self.as_of}: {self.releases} releases, {self.published} records "
+            f"published, {self.removed} removed, {self.files} files ({steps})"
+        )
+
+
+class _Steps:
+    """Times each step; shows a rich spinner on a terminal and stays quiet otherwise."""
+
+    def __init__(self, show: bool) -> None:
+        self.timings: dict[str, float] = {}
+        self.show = show
+
+    @contextlib.contextmanager
+    def step(self, name: str, label: str) -> Iterator[None]:
+        start = time.perf_counter()
+        if self.show:
+            from rich.console import Console
+
+            with Console(stderr=True).status(label):
+                yield
+        else:
+            yield
+        self.timings[name] = time.perf_counter() - start
+
+
+def build_site(
+    releases_root: Path,
+    as_of: dt.date,
+    out: Path,
+    *,
+    progress: bool = False,
+    config: Path = DEFAULT_CONFIG,
+) -> BuildReport:
+    """Build the site; raises VerificationError (bad releases) or BuildError, leaving ``out`` untouched."""
+    steps = _Steps(progress)
+    with steps.step("verify", "核验发布批次……"):
+        releases = verify_releases(releases_root)  # refuses unsigned or tampered releases
+        try:
+            trust = TrustStore.load(releases_root)
+        except TrustError as exc:  # verify_releases has checked it; keep the type honest
+            raise BuildError(str(exc)) from exc
+    with steps.step("fold", "按日期计算公示状态……"):
+        fold = fold_releases(releases, as_of)
+        removed = len(fold.removed())
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+    try:
+        site = SiteInput(releases=releases, fold=fold, trust=trust, releases_root=releases_root)
+        with steps.step("render", "生成页面……"):
+            _run_pelican(site, staging, config)
+            applied = next((r for r in reversed(releases) if r.published <= as_of), None)
+            latest = {
+                "as_of": as_of.isoformat(),
+                "release": applied.sequence if applied else None,
+                "manifest_sha256": applied.manifest_sha256 if applied else None,
+            }
+            (staging / LATEST_FILE).write_text(json.dumps(latest, sort_keys=True) + "\n")
+        with steps.step("index", "建立搜索索引……"):
+            _run_pagefind(staging)
+        files = sum(len(names) for _, _, names in os.walk(staging))
+        published = sum(1 for _ in staging.glob("*/*/record.json"))
+        with steps.step("swap", "替换网站……"):
+            _fsync_tree(staging)
+            _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BuildReport(
+        out=out,
+        as_of=as_of,
+        releases=len(fold.releases),
+        published=published,
+        removed=removed,
+        files=files,
+        timings=steps.timings,
+    )
+
+
+def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    if not config.is_file():
+        raise BuildError(f"Pelican settings not found: {config}")
+    base = config.parent
+    settings = read_settings(
+        str(config),
+        override={
+            "PATH": str(base / "content"),
+            "THEME": str(base / "theme"),
+            "OUTPUT_PATH": str(output),
+            "DISCLOSURE_SITE": site,
+        },
+    )
+    site.site_url = str(settings.get("SITEURL") or "").rstrip("/")
+    logging.getLogger("pelican").setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            Pelican(settings).run()
+    except Exception as exc:
+        raise BuildError(f"rendering failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _run_pagefind(site_dir: Path) -> None:
+    """Index the rendered pages into a fresh pagefind/ (Pagefind never deletes old fragments)."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"Pagefind failed ({result.returncode}):\n{result.stderr or result.stdout}")
+    canonicalise_bundle(site_dir / "pagefind")
+
+
+def _remove_stale_builds(out: Path) -> None:
+    """Leftovers of builds that were killed before their swap."""
+    for stale in out.parent.glob(f".{out.name}{_BUILDING}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(dirpath, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2); False where the kernel or libc cannot."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(result == 0)
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out} exists and is not a directory")
+    if not out.exists():
+        os.rename(staging, out)
+    elif _exchange(staging, out):
+        shutil.rmtree(staging)  # now the previous site
+    else:  # rename twice: a short window without a site, never a half-written one
+        old = out.with_name(f".{out.name}{_BUILDING}old")
+        os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- checking a built site ------------------------------------------------------------------------
+
+_DIGEST_IN_PAGE = re.compile(r'<code class="digest">([0-9a-f]{64})</code>')
+
+
+def verify_site(releases_root: Path, site: Path) -> list[str]:
+    """Every record page and record.json matches a signed entry digest; nothing removed is shown."""
+    faults: list[str] = []
+    releases = verify_releases(releases_root)
+    try:
+        latest = json.loads((site / LATEST_FILE).read_text())
+        as_of = dt.date.fromisoformat(latest["as_of"])
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"{site / LATEST_FILE}: cannot read the build's as-of date ({exc})"]
+    signed = {digest for release in releases for digest in release.manifest.entries}
+    fold = fold_releases(releases, as_of)
+    published = {record.digest: record for record in fold.published()}
+    published_ids = {record.entry.id for record in published.values()}
+    for kind in Kind:
+        kind_dir = site / kind.value
+        if not kind_dir.is_dir():
+            faults.append(f"{kind.value}/: missing")
+            continue
+        for record_dir in sorted(kind_dir.iterdir()):
+            page = record_dir / "index.html"
+            record_json = record_dir / "record.json"
+            if record_dir.name in ("page", "district", "department", "year") or not page.exists():
+                continue
+            entry_id = record_dir.name
+            if not record_json.exists():
+                if entry_id in published_ids:
+                    faults.append(f"{kind.value}/{entry_id}/: published but record.json is missing")
+                continue
+            line = record_json.read_bytes().rstrip(b"\n")
+            digest = sha256_hex(line)
+            where = f"{kind.value}/{entry_id}/record.json"
+            if digest not in signed:
+                faults.append(f"{where}: digest {digest[:16]} is in no signed manifest")
+            elif digest not in published:
+                faults.append(f"{where}: shows an entry that is not published on {as_of}")
+            shown = set(_DIGEST_IN_PAGE.findall(page.read_text(encoding="utf-8")))
+            if shown != {digest}:
+                faults.append(f"{kind.value}/{entry_id}/: page does not show the digest of its record.json")
+    faults += _removed_leaks(site, fold.removed(), releases, published)
+    return faults
+
+
+def _removed_leaks(
+    site: Path, removed: list[RemovedRecord], releases: list[Release], published: dict[str, PublishedRecord]
+) -> list[str]:
+    """Removed entries' names, codes and document numbers must appear nowhere in the HTML."""
+    removed_ids = {r.id for r in removed}
+    if not removed_ids:
+        return []
+    still_shown: set[str] = set()
+    for record in published.values():
+        still_shown |= _identifying(record.entry)
+    needles: dict[str, str] = {}
+    for release in releases:
+        for _line, entry in release.entries():
+            if isinstance(entry, Decision) and entry.id in removed_ids:
+                for text in _identifying(entry) - still_shown:
+                    needles[text] = entry.id
+    faults = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in (".html", ".json", ".csv", ".xml") or path.is_dir():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for needle, entry_id in needles.items():
+            if needle in text:
+                faults.append(f"{path.relative_to(site)}: shows {needle!r} of removed entry {entry_id}")
+    return faults
+
+
+def _identifying(entry: Decision) -> set[str]:
+    values = {entry.subject.name, entry.subject.code or ""}
+    for key in ("document_number", "license_number", "case_number", "title"):
+        value = entry.fields.get(key)
+        if isinstance(value, str):
+            values.add(value)
+    return {v for v in values if len(v) >= 4}

@@ -1,0 +1,44 @@
+"""The Pelican plugin: one generator that renders the portal from the build's fold.
+
+``disclosure build`` puts a :class:`~disclosure.site.render.SiteInput` into the
+settings as ``DISCLOSURE_SITE``; Pelican renders the editorial pages of
+content/pages/ and copies the theme, and this generator renders everything
+else through the same Jinja environment and theme.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pelican import signals
+from pelican.generators import Generator
+
+from disclosure.site.filters import FILTERS
+from disclosure.site.render import SiteInput, render_site, write_sitemap
+
+
+class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.env.filters.update(FILTERS)
+        self.env.globals.update(SITENAME=self.settings.get("SITENAME", ""))
+
+    def generate_context(self) -> None:
+        pass
+
+    def generate_output(self, writer: Any) -> None:
+        site = self.settings.get("DISCLOSURE_SITE")
+        if not isinstance(site, SiteInput):
+            raise RuntimeError("DISCLOSURE_SITE is not set: build the site with `disclosure build`")
+        output = render_site(site, self.env, Path(self.output_path))
+        pages = ["/" + page.url for page in self.context.get("pages", [])]
+        write_sitemap(output, site.site_url, pages)
+
+
+def get_generators(_pelican: Any) -> type[PortalGenerator]:
+    return PortalGenerator
+
+
+def register() -> None:
+    signals.get_generators.connect(get_generators)

@@ -1,0 +1,328 @@
+"""What each page shows, computed from the fold: pure functions, no templates, no files.
+
+Templates receive these views and nothing else, so what a page can show is
+decided here: a removed record's view has no name, code or detail to leak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from disclosure.fields import COLUMNS
+from disclosure.fold import PublishedRecord, RemovedRecord
+from disclosure.identifiers import district_of
+from disclosure.model import (
+    KIND_LABELS,
+    REMOVAL_REASON_LABELS,
+    REPAIR_REASONS,
+    SUBJECT_TYPE_LABELS,
+    WITHDRAW_REASONS,
+    Decision,
+    Kind,
+    Op,
+)
+from disclosure.site.search_terms import name_ngrams
+
+KIND_ORDER: tuple[Kind, ...] = (Kind.PENALTY, Kind.LICENSING, Kind.BLACKLIST, Kind.REDLIST, Kind.CASE)
+PAGE_SIZE = 50
+# Fields shown in the record's heading block rather than in the table of fields.
+_HEADING_FIELDS = frozenset({"subject_name", "subjects", "body"})
+
+
+@dataclass(frozen=True)
+class FieldView:
+    label: str
+    value: str
+    searchable: bool  # free text and numbers people search for; labels never are
+
+
+@dataclass(frozen=True)
+class RecordView:
+    id: str
+    kind: Kind
+    url: str
+    title: str
+    subject_name: str
+    subject_code: str | None
+    subject_type: str
+    entity_url: str | None
+    department: str
+    department_code: str
+    district: str
+    district_code: str
+    decided: dt.date
+    publicity_from: dt.date
+    publicity_until: dt.date | None
+    document_number: str
+    fields: tuple[FieldView, ...]
+    release: int
+    first_release: int
+    digest: str
+    line: bytes
+    search_terms: str
+    body_markdown: str = ""
+    case_subjects: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def year(self) -> int:
+        return self.decided.year
+
+
+@dataclass(frozen=True)
+class RemovedView:
+    id: str
+    kind: Kind
+    url: str
+    reason: str
+    category: str
+    date: dt.date
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@dataclass
+class EntityView:
+    code: str
+    name: str
+    district: str
+    url: str
+    groups: list[tuple[Kind, list[RecordView]]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(len(records) for _, records in self.groups)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list: /<kind>/, /<kind>/district/<d>/, ... and their /page/N/."""
+
+    kind: Kind
+    base_url: str
+    title: str
+    number: int
+    count: int  # pages in this list
+    total: int  # records in this list
+    records: tuple[RecordView, ...]
+
+    @property
+    def url(self) -> str:
+        return page_url(self.base_url, self.number)
+
+    def link(self, number: int) -> str:
+        return page_url(self.base_url, number)
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A by-district, by-department or by-year view of one kind's list."""
+
+    label: str
+    slug: str
+    total: int
+    url: str
+
+
+def page_url(base_url: str, number: int) -> str:
+    return base_url if number == 1 else f"{base_url}page/{number}/"
+
+
+def record_url(kind: Kind, entry_id: str) -> str:
+    return f"/{kind.value}/{entry_id}/"
+
+
+def entity_url(code: str) -> str:
+    return f"/entity/{code}/"
+
+
+def record_view(record: PublishedRecord) -> RecordView:
+    entry = record.entry
+    code = entry.subject.code
+    fields = tuple(_field_views(entry))
+    subjects: tuple[tuple[str, str | None], ...] = ()
+    if entry.kind is Kind.CASE:
+        raw = entry.fields.get("subjects")
+        subjects = tuple(
+            (str(s.get("name", "")), (str(s["code"]) if s.get("code") else None))
+            for s in (raw if isinstance(raw, list) else [])
+            if isinstance(s, dict)
+        )
+    title = str(entry.fields.get("title") or entry.subject.name)
+    names = [entry.subject.name, *(name for name, _ in subjects)]
+    return RecordView(
+        id=entry.id,
+        kind=entry.kind,
+        url=record_url(entry.kind, entry.id),
+        title=title,
+        subject_name=entry.subject.name,
+        subject_code=code,
+        subject_type=SUBJECT_TYPE_LABELS[entry.subject.type],
+        entity_url=entity_url(code) if code else None,
+        department=entry.department.name,
+        department_code=entry.department.code,
+        district=district_of(code),
+        district_code=code[2:8] if code else "other",
+        decided=entry.decided,
+        publicity_from=entry.publicity.start,
+        publicity_until=entry.publicity.until,
+        document_number=_document_number(entry),
+        fields=fields,
+        release=record.release,
+        first_release=record.first_release,
+        digest=record.digest,
+        line=record.line,
+        search_terms=" ".join(name_ngrams(names)),
+        body_markdown=str(entry.fields.get("body") or ""),
+        case_subjects=subjects,
+    )
+
+
+_NUMBER_FIELDS = ("document_number", "case_number", "license_number")
+
+
+def _document_number(entry: Decision) -> str:
+    for key in _NUMBER_FIELDS:
+        value = entry.fields.get(key)
+        if value:
+            return str(value)
+    return ""
+
+
+_SEARCHABLE_TYPES = frozenset({"name", "text", "uscc"})
+# Repeated on many pages (they are filters instead), so indexing them would only slow common queries.
+_UNSEARCHABLE_FIELDS = frozenset({"authority", "authority_uscc", "source", "source_uscc", "subject_category"})
+
+
+def _field_views(entry: Decision) -> Iterable[FieldView]:
+    for column in COLUMNS[entry.kind]:
+        if not column.published or column.id in _HEADING_FIELDS:
+            continue
+        value = entry.fields.get(column.id)
+        if value is None or value == "" or value == []:
+            continue
+        text = "、".join(map(str, value)) if isinstance(value, list) else str(value)
+        yield FieldView(
+            column.label,
+            text,
+            searchable=column.type.value in _SEARCHABLE_TYPES and column.id not in _UNSEARCHABLE_FIELDS,
+        )
+
+
+def removed_view(record: RemovedRecord) -> RemovedView:
+    labels = {**REPAIR_REASONS, **WITHDRAW_REASONS}
+    return RemovedView(
+        id=record.id,
+        kind=record.kind,
+        url=record_url(record.kind, record.id),
+        reason=REMOVAL_REASON_LABELS[record.reason],
+        category=labels.get(record.category, ""),
+        date=record.date,
+    )
+
+
+def newest_first(records: Iterable[RecordView]) -> list[RecordView]:
+    return sorted(records, key=lambda r: (r.decided, r.id), reverse=True)
+
+
+def group_entities(records: Iterable[RecordView]) -> list[EntityView]:
+    """One entity per credit code; persons have none and so no entity page."""
+    by_code: dict[str, list[RecordView]] = defaultdict(list)
+    for record in records:
+        if record.subject_code:
+            by_code[record.subject_code].append(record)
+        for _, code in record.case_subjects:
+            if code and code != record.subject_code:
+                by_code[code].append(record)
+    entities = []
+    for code in sorted(by_code):
+        items = newest_first(by_code[code])
+        own = [r for r in items if r.subject_code == code]
+        name = (own[0] if own else items[0]).subject_name
+        if not own:
+            name = next((n for r in items for n, c in r.case_subjects if c == code), name)
+        entity = EntityView(code=code, name=name, district=district_of(code), url=entity_url(code))
+        for kind in KIND_ORDER:
+            group = [r for r in items if r.kind is kind]
+            if group:
+                entity.groups.append((kind, group))
+        entities.append(entity)
+    return entities
+
+
+def paginate(kind: Kind, base_url: str, title: str, records: Sequence[RecordView]) -> list[ListPage]:
+    count = max(1, -(-len(records) // PAGE_SIZE))
+    return [
+        ListPage(
+            kind=kind,
+            base_url=base_url,
+            title=title,
+            number=n + 1,
+            count=count,
+            total=len(records),
+            records=tuple(records[n * PAGE_SIZE : (n + 1) * PAGE_SIZE]),
+        )
+        for n in range(count)
+    ]
+
+
+def facets(kind: Kind, records: Sequence[RecordView]) -> dict[str, list[tuple[Facet, list[RecordView]]]]:
+    """The by-district, by-department and by-year views of one kind, each with its records."""
+    axes: dict[str, Callable[[RecordView], tuple[str, str]]] = {
+        "district": lambda r: (r.district, r.district_code),
+        "department": lambda r: (r.department, r.department_code),
+        "year": lambda r: (f"{r.year}年", str(r.year)),
+    }
+    result: dict[str, list[tuple[Facet, list[RecordView]]]] = {}
+    for axis, key in axes.items():
+        groups: dict[tuple[str, str], list[RecordView]] = defaultdict(list)
+        for record in records:
+            groups[key(record)].append(record)
+        ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0][1]))
+        if axis == "year":
+            ordered = sorted(groups.items(), key=lambda item: item[0][1], reverse=True)
+        result[axis] = [
+            (Facet(label, slug, len(group), f"/{kind.value}/{axis}/{slug}/"), group)
+            for (label, slug), group in ordered
+        ]
+    return result
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    sequence: int
+    name: str
+    published: dt.date
+    key: str
+    manifest_sha256: str
+    counts: dict[str, dict[str, int]]
+    by_department: dict[str, Counter[str]]  # department -> op label -> count
+    total: int
+
+    @property
+    def url(self) -> str:
+        return f"/releases/{self.name}/"
+
+    def summary(self) -> str:
+        """The release note in words: what changed, per kind."""
+        parts = []
+        for op in Op:
+            per_kind = self.counts.get(op.value, {})
+            n = sum(per_kind.values())
+            if n:
+                detail = "、".join(f"{Kind(k).label}{v}条" for k, v in sorted(per_kind.items()) if v)
+                parts.append(f"{op.label}{n}条（{detail}）")
+        return "；".join(parts) + "。" if parts else "本期无变动。"
+
+
+def counts_by_kind(records: Iterable[RecordView]) -> dict[Kind, int]:
+    counter = Counter(r.kind for r in records)
+    return {kind: counter.get(kind, 0) for kind in KIND_ORDER}

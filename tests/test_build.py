@@ -1,0 +1,160 @@
+"""The build: verified releases in, a complete site swapped in atomically, byte-identical every time."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from disclosure import build as build_module
+from disclosure.build import BuildError, build_site, verify_site
+from disclosure.verify import VerificationError
+from tests.factories import COMPANY, SHOP
+from tests.site_tree import AS_OF, COMPANY_PENALTY_ID, WITHDRAWN_ID, WITHDRAWN_NUMBER, SiteTree
+
+pytestmark = pytest.mark.xdist_group("site")
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def all_output_text(root: Path) -> str:
+    """Every file's text, Pagefind's gzip-compressed index and fragments decompressed."""
+    parts = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        if data.startswith(b"pagefind_dcd"):
+            data = data[len(b"pagefind_dcd") :]
+        parts.append(data.decode("utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def test_site_has_the_fixed_urls(built_site: Path) -> None:
+    for url in ("", "search/", "releases/", "releases/000001/", "keys/", "verify/", "repair/", "data/",
+                "penalty/", "licensing/", "redlist/", "blacklist/", "case/", f"entity/{COMPANY[1]}/",
+                f"penalty/{COMPANY_PENALTY_ID}/"):  # fmt: skip
+        assert (built_site / url / "index.html").is_file(), url
+    for path in ("feeds/all.atom.xml", "feeds/penalty.atom.xml", "data/penalty.csv", "data/penalty.json",
+                 "sitemap.xml", "pagefind/pagefind.js", f"penalty/{COMPANY_PENALTY_ID}/record.json"):  # fmt: skip
+        assert (built_site / path).is_file(), path
+
+
+def test_release_files_are_byte_identical(built_site: Path, site_tree: SiteTree) -> None:
+    for name in ("manifest.json", "manifest.sig", "manifest.sshsig"):
+        assert (built_site / "releases/000002" / name).read_bytes() == (
+            site_tree.root / "000002" / name
+        ).read_bytes()
+    assert not list(built_site.rglob("records.jsonl"))  # it names removed entries
+
+
+def test_removed_record_keeps_a_neutral_noindex_page(built_site: Path) -> None:
+    page = built_site / "penalty" / WITHDRAWN_ID / "index.html"
+    html = page.read_text()
+    assert "停止公示" in html and "撤销公示" in html and "决定被撤销" in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert SHOP[0] not in html and SHOP[1] not in html and WITHDRAWN_NUMBER not in html
+    assert not (page.parent / "record.json").exists()
+    assert "data-pagefind-body" not in html
+
+
+def test_nothing_about_a_removed_subject_remains_anywhere(built_site: Path) -> None:
+    text = all_output_text(built_site)
+    for needle in (SHOP[0], SHOP[1], WITHDRAWN_NUMBER, "张记", "温泉路经营的门店"):
+        assert needle not in text, needle
+    assert not (built_site / "entity" / SHOP[1]).exists()
+    assert WITHDRAWN_ID not in (built_site / "sitemap.xml").read_text()
+    # ...while the same check finds what is published (the test can fail).
+    assert COMPANY[0] in text and COMPANY[1] in text
+
+
+def test_verify_site_accepts_the_build_and_catches_tampering(
+    built_site: Path, site_tree: SiteTree, tmp_path: Path
+) -> None:
+    assert verify_site(site_tree.root, built_site) == []
+    copy = tmp_path / "site"
+    shutil.copytree(built_site, copy)
+    record = copy / "penalty" / COMPANY_PENALTY_ID / "record.json"
+    record.write_bytes(record.read_bytes().replace("陈建华".encode(), "陈建国".encode()))
+    removed_page = copy / "penalty" / WITHDRAWN_ID / "index.html"
+    removed_page.write_text(removed_page.read_text().replace("停止公示日期", SHOP[0]))
+    faults = "\n".join(verify_site(site_tree.root, copy))
+    assert f"penalty/{COMPANY_PENALTY_ID}/record.json: digest" in faults
+    assert f"shows '{SHOP[0]}' of removed entry {WITHDRAWN_ID}" in faults
+
+
+def test_reproducible(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    build_site(site_tree.root, AS_OF, again)
+    assert tree_digest(again) == tree_digest(built_site)
+
+
+def test_as_of_date_applies_expiry_and_removals(site_tree: SiteTree, tmp_path: Path) -> None:
+    before = tmp_path / "before"
+    build_site(site_tree.root, AS_OF.replace(day=17), before)  # week 1 only: the shop is still published
+    assert (before / "penalty" / WITHDRAWN_ID / "record.json").exists()
+    assert (before / "entity" / SHOP[1] / "index.html").exists()
+
+
+def test_failed_build_leaves_the_previous_site(
+    site_tree: SiteTree, built_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "build"
+    shutil.copytree(built_site, out)
+    before = tree_digest(out)
+
+    def broken(_site: Path) -> None:
+        raise BuildError("Pagefind failed (simulated)")
+
+    monkeypatch.setattr(build_module, "_run_pagefind", broken)
+    with pytest.raises(BuildError, match="simulated"):
+        build_site(site_tree.root, AS_OF, out)
+    assert tree_digest(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["build"]  # no staging folder left behind
+
+
+def test_refuses_tampered_or_unsigned_releases(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
+    releases = tmp_path / "data_releases"
+    shutil.copytree(site_tree.root, releases)
+    (releases / "000002" / "manifest.sig").unlink()
+    out = tmp_path / "build"
+    shutil.copytree(built_site, out)
+    before = tree_digest(out)
+    with pytest.raises(VerificationError, match="000002: not signed"):
+        build_site(releases, AS_OF, out)
+    assert tree_digest(out) == before
+
+
+def test_killed_build_leaves_the_previous_site(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    shutil.copytree(built_site, out)
+    before = tree_digest(out)
+    command = [sys.executable, "-m", "disclosure", "build", "--releases", str(site_tree.root),
+               "--as-of", AS_OF.isoformat(), "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".build.building-") for p in tmp_path.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, "the build never started"
+        time.sleep(0.01)
+    time.sleep(0.2)  # half-way: rendering or indexing
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert tree_digest(out) == before
+    build_site(site_tree.root, AS_OF, out)  # the next build clears the leftovers
+    assert [p.name for p in tmp_path.iterdir()] == ["build"]

@@ -1,0 +1,76 @@
+"""Page views, search terms and feeds, computed from a real fold."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from disclosure.fold import fold_releases
+from disclosure.model import Kind
+from disclosure.site.search_terms import name_ngrams
+from disclosure.site.views import PAGE_SIZE, group_entities, newest_first, paginate, record_view
+from disclosure.verify import verify_releases
+from tests.factories import COMPANY, RESTAURANT, SHOP
+from tests.site_tree import AS_OF, SiteTree
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def views(site_tree: SiteTree):  # type: ignore[no-untyped-def]
+    fold = fold_releases(verify_releases(site_tree.root), AS_OF)
+    return newest_first(record_view(r) for r in fold.published())
+
+
+def test_name_ngrams_cover_every_fragment() -> None:
+    grams = name_ngrams(["福州鑫源贸易有限公司", "ABC科技"])
+    assert "鑫源" in grams and "源贸易" in grams and "科技" in grams
+    assert len(grams) == len(set(grams))
+    assert all(len(g) in (2, 3) for g in grams)
+
+
+def test_record_view_labels_and_provenance(site_tree: SiteTree) -> None:
+    records = views(site_tree)
+    penalty = next(r for r in records if r.document_number == "榕市监处罚〔2026〕1001号")
+    labels = {f.label: f.value for f in penalty.fields}
+    assert labels["行政处罚决定书文号"].startswith("榕市监处罚")
+    assert labels["处罚类别"] == "罚款、没收违法所得"
+    assert penalty.entity_url == f"/entity/{COMPANY[1]}/"
+    assert penalty.district == "鼓楼区" and penalty.district_code == "350102"
+    assert penalty.release == 1 and len(penalty.digest) == 64
+    assert "鑫源" in penalty.search_terms.split()
+    searchable = {f.label for f in penalty.fields if f.searchable}
+    assert "违法事实" in searchable and "处罚机关" not in searchable
+
+
+def test_entities_group_by_code_newest_first(site_tree: SiteTree) -> None:
+    entities = {e.code: e for e in group_entities(views(site_tree))}
+    assert set(entities) == {COMPANY[1], RESTAURANT[1]}  # the withdrawn shop has no page
+    company = entities[COMPANY[1]]
+    kinds = [kind for kind, _ in company.groups]
+    assert kinds == [Kind.PENALTY, Kind.BLACKLIST, Kind.CASE]
+    penalties = dict(company.groups)[Kind.PENALTY]
+    assert [r.decided for r in penalties] == sorted((r.decided for r in penalties), reverse=True)
+    assert SHOP[1] not in entities
+
+
+def test_paginate(site_tree: SiteTree) -> None:
+    records = views(site_tree) * 30
+    pages = paginate(Kind.PENALTY, "/penalty/", "行政处罚", records)
+    assert len(pages) == -(-len(records) // PAGE_SIZE)
+    assert pages[0].url == "/penalty/" and pages[1].url == "/penalty/page/2/"
+    assert sum(len(p.records) for p in pages) == len(records)
+
+
+def test_feeds_are_valid_atom_and_hold_only_published(built_site: Path) -> None:
+    feed = ET.parse(built_site / "feeds" / "all.atom.xml").getroot()
+    titles = [e.findtext(f"{ATOM}title") or "" for e in feed.iter(f"{ATOM}entry")]
+    assert len(titles) == 6
+    assert not any(SHOP[0] in t for t in titles)
+    assert all(e.find(f"{ATOM}link").get("href", "").startswith("http") for e in feed.iter(f"{ATOM}entry"))  # type: ignore[union-attr]
+
+
+def test_sitemap_lists_pages_but_not_removed_notices(built_site: Path) -> None:
+    sitemap = (built_site / "sitemap.xml").read_text()
+    assert "/verify/</loc>" in sitemap and f"/entity/{COMPANY[1]}/</loc>" in sitemap
+    locs = ET.fromstring(sitemap.encode())
+    assert len(list(locs)) > 20
