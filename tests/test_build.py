@@ -16,7 +16,10 @@ import pytest
 
 from disclosure import build as build_module
 from disclosure.build import BuildError, build_site, verify_site
-from disclosure.verify import VerificationError
+from disclosure.fold import fold_releases
+from disclosure.model import Decision
+from disclosure.verify import VerificationError, verify_releases
+from tests.conftest import SignedTree
 from tests.factories import COMPANY, SHOP
 from tests.site_tree import AS_OF, COMPANY_PENALTY_ID, WITHDRAWN_ID, WITHDRAWN_NUMBER, SiteTree
 
@@ -158,3 +161,40 @@ def test_killed_build_leaves_the_previous_site(site_tree: SiteTree, built_site: 
     assert tree_digest(out) == before
     build_site(site_tree.root, AS_OF, out)  # the next build clears the leftovers
     assert [p.name for p in tmp_path.iterdir()] == ["build"]
+
+
+def test_weeks_of_follow_ups_leave_nothing_removed_in_the_output(
+    signed_releases: SignedTree, tmp_path: Path
+) -> None:
+    """Four sample weeks with amendments, repairs and withdrawals: removed entries vanish everywhere."""
+    as_of = signed_releases.weeks[-1]
+    out = tmp_path / "build"
+    build_site(signed_releases.root, as_of, out)
+    releases = verify_releases(signed_releases.root)
+    fold = fold_releases(releases, as_of)
+    removed_ids = {r.id for r in fold.removed()}
+    assert removed_ids, "the sample history should remove something"
+    shown: set[str] = set()
+    for record in fold.published():
+        shown |= identifying_texts(record.entry)
+    needles = {
+        text: entry.id
+        for release in releases
+        for _line, entry in release.entries()
+        if isinstance(entry, Decision) and entry.id in removed_ids
+        for text in identifying_texts(entry) - shown
+    }
+    assert needles
+    text = all_output_text(out)
+    leaks = sorted(f"{needle} ({entry_id})" for needle, entry_id in needles.items() if needle in text)
+    assert leaks == []
+    assert verify_site(signed_releases.root, out) == []
+
+
+def identifying_texts(entry: Decision) -> set[str]:
+    values = {entry.subject.name, entry.subject.code or ""}
+    for key in ("document_number", "license_number", "case_number", "title", "facts"):
+        value = entry.fields.get(key)
+        if isinstance(value, str):
+            values.add(value)
+    return {v for v in values if len(v) >= 4}

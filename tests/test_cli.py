@@ -50,3 +50,42 @@ def test_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
         main(["build", "--as-of", "2026-13-01"])
     assert exc.value.code == 2
     assert "not a date" in capsys.readouterr().err
+
+
+@pytest.mark.xdist_group("site")
+def test_the_office_week_as_the_readme_prints_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """keygen -> init -> sample -> stage -> preview -> sign -> verify -> due/report -> build -> verify --site."""
+    import json
+
+    monkeypatch.setenv("DISCLOSURE_PASSPHRASE", "一个很长的口令")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv: str) -> str:
+        capsys.readouterr()
+        assert main(list(argv)) == 0, capsys.readouterr().err
+        return capsys.readouterr().out
+
+    key_id = run("keygen", "--out", "office.key", "--kdf-rounds", "2").strip()
+    assert (tmp_path / "office.key").stat().st_mode & 0o777 == 0o600
+    assert (
+        run("init", "--releases", "rel", "--pubkey", "office.key.pub", "--date", "2026-01-01").strip()
+        == key_id
+    )
+    for number, week in enumerate(("2026-11-09", "2026-11-16"), start=1):
+        args = ["sample", "--out", f"inbox{number}", "--records", "60", "--seed", str(number), "--week", week]
+        files = run(*args, *(["--releases", "rel"] if number > 1 else [])).split()
+        staged = run("stage", *files, "--releases", "rel", "--date", week).splitlines()[-1]
+        assert Path(staged).name == f"{number:06d}"
+        assert "未签名" in run("preview", staged, "--releases", "rel")
+        run("sign", staged, "--key", "office.key")
+    assert "OK: 2 releases" in run("verify", "--releases", "rel")
+    due = json.loads(run("due", "--releases", "rel", "--as-of", "2026-11-20", "--within", "400", "--json"))
+    assert due and {"id", "kind", "until"} <= set(due[0])
+    report = json.loads(run("report", "timeliness", "--releases", "rel", "--json"))
+    assert report and {"department", "total", "late"} <= set(report[0])
+    assert sum(d["late"] for d in report) > 0  # the sample publishes some decisions late
+    run("build", "--releases", "rel", "--as-of", "2026-11-20", "--out", "site")
+    assert (tmp_path / "site" / "index.html").exists()
+    assert "matches the signed releases" in run("verify", "--releases", "rel", "--site", "site")

@@ -18,8 +18,10 @@ import jinja2
 
 from disclosure.fold import FoldResult
 from disclosure.model import Decision, Kind, Op, Removal
+from disclosure.office import timeliness_report
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
 from disclosure.site import downloads, feeds
+from disclosure.site.charts import MonthCount, monthly_timeliness_svg
 from disclosure.site.markup import render_markdown
 from disclosure.site.views import (
     KIND_ORDER,
@@ -111,6 +113,7 @@ def render_site(site: SiteInput, env: jinja2.Environment, out: Path) -> Output:
         ),
     )
     output.page("/search/", render("search.html", facets=_search_facets(records)))
+    _render_stats(site, render, output)
     output.write("404.html", render("404.html"))
     return output
 
@@ -208,6 +211,20 @@ def _render_feeds_and_data(
         output.write(f"data/{kind.value}.csv", downloads.kind_csv(kind, items, site.site_url))
         output.write(f"data/{kind.value}.json", downloads.kind_json(items))
     output.page("/data/", render("data.html", counts=counts_by_kind(records)))
+
+
+def _render_stats(site: SiteInput, render: Any, output: Output) -> None:
+    """/stats/: the 7-working-day rule, per department and per month, over the releases applied."""
+    applied = [r for r in site.releases if r.published <= site.fold.as_of]
+    departments = timeliness_report(applied)
+    months: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for department in departments:
+        for month, (total, late) in department.by_month.items():
+            months[month][0] += total
+            months[month][1] += late
+    series = [MonthCount(month, total, late) for month, (total, late) in sorted(months.items())]
+    chart = monthly_timeliness_svg(series, title="双公示信息按月公示及时情况")
+    output.page("/stats/", render("stats.html", departments=departments, months=series, chart=chart))
 
 
 def _search_facets(records: list[RecordView]) -> dict[str, list[str]]:
