@@ -208,7 +208,7 @@ def write_sample(
         raise ValueError("records must not be negative")
     batch = _Batch(seed, week, published, max(200, records // 2))
     batch.generate(records)
-    batch.follow_ups(random.Random(f"{seed}/{week.isoformat()}/follow-ups"), published)
+    batch.follow_ups(random.Random(f"{seed}/{week.isoformat()}/follow-ups"), published, records)
     return batch.write(out_dir)
 
 
@@ -525,10 +525,14 @@ class _Batch:
         }
         self.cases.setdefault((office.name, office.code, Kind.CASE), []).append(item)
 
-    def follow_ups(self, rng: random.Random, published: Sequence[Decision]) -> None:
-        """About 3% each of amendments, credit repairs and withdrawals, chosen from ``published`` by id."""
+    def follow_ups(self, rng: random.Random, published: Sequence[Decision], records: int) -> None:
+        """Amendments, credit repairs and withdrawals, chosen from ``published`` by id.
+
+        About 3% of what is published each, but never more than 5% of the week's new rows each:
+        a city's weekly batch is mostly new decisions, and follow-ups stay a small part of it.
+        """
         entries = sorted((e for e in published if _number_of(e) is not None), key=lambda e: e.id)
-        share = max(1, round(len(entries) * 0.03)) if entries else 0
+        share = max(1, min(round(len(entries) * 0.03), records // 20)) if entries else 0
         used: set[str] = set()
 
         def pick(candidates: list[Decision]) -> list[Decision]:
