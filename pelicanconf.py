@@ -14,6 +14,8 @@ TIMEZONE = "Asia/Shanghai"
 DEFAULT_LANG = "zh-CN"
 DEFAULT_DATE = "fs"  # editorial pages carry no date on the site
 PLUGINS = ["disclosure.site.plugin"]
+# Autoescape: every value comes from departments' spreadsheets and must render as text.
+JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "extensions": []}
 
 ARTICLE_PATHS: list[str] = []
 PAGE_PATHS = ["pages"]

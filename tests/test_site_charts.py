@@ -36,5 +36,6 @@ def test_stats_page_matches_the_report(built_site: Path, site_tree: SiteTree) ->
     assert "<svg" in html and "<script" not in html
     for department in timeliness_report(verify_releases(site_tree.root)):
         assert (
-            f"<td>{department.department}</td><td>{department.total}</td><td>{department.late}</td>" in html
+            f"<td><bdi>{department.department}</bdi></td><td>{department.total}</td><td>{department.late}</td>"
+            in html
         )

@@ -21,6 +21,8 @@ from disclosure.site.render import SiteInput, render_site, write_sitemap
 class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Department data is untrusted: escape it whatever pelicanconf.py says.
+        self.env.autoescape = True
         self.env.filters.update(FILTERS)
         self.env.globals.update(SITENAME=self.settings.get("SITENAME", ""))
 

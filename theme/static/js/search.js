@@ -74,7 +74,9 @@ function resultItem(data) {
   const li = document.createElement("li");
   const link = document.createElement("a");
   link.href = data.url;
-  link.textContent = data.meta.title || data.url;
+  const title = document.createElement("bdi"); // isolate: a name cannot reorder the page around it
+  title.textContent = data.meta.title || data.url;
+  link.append(title);
   const heading = document.createElement("h2");
   heading.className = "result-title";
   heading.append(link);
@@ -87,7 +89,7 @@ function resultItem(data) {
     entity.textContent = "该主体的全部信息";
     meta.append(" · ", entity);
   }
-  const excerpt = document.createElement("p");
+  const excerpt = document.createElement("bdi");
   excerpt.className = "excerpt";
   excerpt.innerHTML = data.excerpt; // Pagefind escapes the indexed text and adds <mark> only
   li.append(heading, meta, excerpt);
