@@ -184,6 +184,7 @@ def write_release(
     if target.exists():
         raise FileExistsError(f"{target} already exists")
     root.mkdir(parents=True, exist_ok=True)
+    remove_interrupted_writes(root)
     staging = Path(tempfile.mkdtemp(prefix=f".{release_name(sequence)}.", dir=root))
     try:
         digests: list[str] = []
@@ -212,6 +213,21 @@ def write_release(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def remove_interrupted_writes(directory: Path) -> None:
+    """Delete the temporary files and folders a killed stage or sign left in ``directory``.
+
+    They never count (a release or file only exists once renamed into place), but verification
+    refuses unexpected files, so the next stage or sign clears them first.
+    """
+    temporary = re.compile(r"\.(?:[0-9]{6}|" + "|".join(map(re.escape, RELEASE_FILES)) + r")\..+")
+    for path in directory.iterdir():
+        if temporary.fullmatch(path.name):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def write_file_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:

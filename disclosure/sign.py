@@ -21,6 +21,7 @@ from disclosure.release import (
     SIGNATURE_FILE,
     SSH_SIGNATURE_FILE,
     Release,
+    remove_interrupted_writes,
     write_file_atomic,
 )
 from disclosure.trust import TrustError
@@ -38,6 +39,8 @@ def sign_release(release_dir: Path, private_key: Ed25519PrivateKey, *, releases_
     release_dir = release_dir.resolve()
     if release_dir.parent != releases_root.resolve():
         raise SigningError(f"{release_dir} is not a release of {releases_root}")
+    if not (release_dir / SIGNATURE_FILE).exists():
+        remove_interrupted_writes(release_dir)  # a signing that was killed half-way
     result = check_releases(releases_root, allow_unsigned_tip=True)
     if result.faults:
         raise VerificationError(result.faults)
@@ -54,9 +57,10 @@ def sign_release(release_dir: Path, private_key: Ed25519PrivateKey, *, releases_
     except TrustError as exc:
         raise VerificationError([Fault(tip.path.name, f"cannot sign: {exc}")]) from exc
     manifest_bytes = dataclasses.replace(tip.manifest, key=kid).to_bytes()
+    # manifest.sig goes last: until it exists the release is unsigned, and signing can simply run again.
     write_file_atomic(tip.path / MANIFEST_FILE, manifest_bytes)
-    write_file_atomic(tip.path / SIGNATURE_FILE, private_key.sign(manifest_bytes))
     armoured = sign_sshsig(private_key, manifest_bytes, namespace=SSH_NAMESPACE)
     write_file_atomic(tip.path / SSH_SIGNATURE_FILE, armoured.encode("ascii"))
+    write_file_atomic(tip.path / SIGNATURE_FILE, private_key.sign(manifest_bytes))
     Release.open(tip.path)  # re-read: fails loudly if what we wrote does not parse
     return kid
