@@ -17,6 +17,7 @@ import pytest
 from disclosure import build as build_module
 from disclosure.build import BuildError, build_site, verify_site
 from disclosure.fold import fold_releases
+from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree
@@ -188,6 +189,9 @@ def test_weeks_of_follow_ups_leave_nothing_removed_in_the_output(
     text = all_output_text(out)
     leaks = sorted(f"{needle} ({entry_id})" for needle, entry_id in needles.items() if needle in text)
     assert leaks == []
+    # Privacy: the sample sends full identity-card numbers of persons and legal representatives.
+    assert find_full_ric(text) == []
+    assert "PRIVATE KEY" not in text
     assert verify_site(signed_releases.root, out) == []
 
 
@@ -198,3 +202,12 @@ def identifying_texts(entry: Decision) -> set[str]:
         if isinstance(value, str):
             values.add(value)
     return {v for v in values if len(v) >= 4}
+
+
+def test_refuses_a_tree_holding_a_private_key(site_tree: SiteTree, tmp_path: Path) -> None:
+    releases = tmp_path / "data_releases"
+    shutil.copytree(site_tree.root, releases)
+    (releases / "keys" / "office.key").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn...\n")
+    with pytest.raises(VerificationError, match="looks like a private key"):
+        build_site(releases, AS_OF, tmp_path / "build")
+    assert not (tmp_path / "build").exists()

@@ -68,6 +68,7 @@ def test_the_office_week_as_the_readme_prints_it(
         return capsys.readouterr().out
 
     key_id = run("keygen", "--out", "office.key", "--kdf-rounds", "2").strip()
+    assert len(key_id) == 64 and "PRIVATE" not in key_id
     assert (tmp_path / "office.key").stat().st_mode & 0o777 == 0o600
     assert (
         run("init", "--releases", "rel", "--pubkey", "office.key.pub", "--date", "2026-01-01").strip()
