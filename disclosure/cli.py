@@ -210,7 +210,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from disclosure.verify import VerificationError
 
     try:
-        report = build_site(args.releases, args.as_of or today(), args.out, progress=sys.stderr.isatty())
+        report = build_site(
+            args.releases,
+            args.as_of or today(),
+            args.out,
+            progress=sys.stderr.isatty(),
+            incremental=not args.full,
+            background_cleanup=True,
+        )
     except VerificationError as exc:
         return _fail(f"refused to build: the releases do not verify:\n{exc}")
     except BuildError as exc:
@@ -403,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     releases_option(p)
     p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: today, Asia/Shanghai)")
     p.add_argument("--out", type=Path, default=Path("build"), metavar="DIR")
+    p.add_argument(
+        "--full", action="store_true", help="render every page again instead of reusing unchanged ones"
+    )
     return parser
 
 

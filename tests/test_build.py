@@ -130,7 +130,7 @@ def test_failed_build_leaves_the_previous_site(
     with pytest.raises(BuildError, match="simulated"):
         build_site(site_tree.root, AS_OF, out)
     assert tree_digest(out) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["build"]  # no staging folder left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]  # no staging folder left behind
 
 
 def test_refuses_tampered_or_unsigned_releases(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_killed_build_leaves_the_previous_site(site_tree: SiteTree, built_site: 
     process.wait()
     assert tree_digest(out) == before
     build_site(site_tree.root, AS_OF, out)  # the next build clears the leftovers
-    assert [p.name for p in tmp_path.iterdir()] == ["build"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.state.json", "build"]
 
 
 def test_weeks_of_follow_ups_leave_nothing_removed_in_the_output(
@@ -211,3 +211,24 @@ def test_refuses_a_tree_holding_a_private_key(site_tree: SiteTree, tmp_path: Pat
     with pytest.raises(VerificationError, match="looks like a private key"):
         build_site(releases, AS_OF, tmp_path / "build")
     assert not (tmp_path / "build").exists()
+
+
+def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
+    site_tree: SiteTree, tmp_path: Path
+) -> None:
+    out = tmp_path / "build"
+    first = build_site(site_tree.root, AS_OF.replace(day=17), out)  # week 1 only
+    assert first.reused == 0
+    second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
+    assert second.reused > 0
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
+    assert tree_digest(out) == tree_digest(clean)
+    # A reused page edited in place since its build is rendered again, not trusted.
+    page = out / "penalty" / COMPANY_PENALTY_ID / "index.html"
+    page.write_text(page.read_text().replace(COMPANY[0], "篡改"))
+    third = build_site(site_tree.root, AS_OF, out)
+    assert tree_digest(out) == tree_digest(clean)
+    # A build that changes nothing reuses every keyed file; the third could not reuse the edited page.
+    fourth = build_site(site_tree.root, AS_OF, out)
+    assert fourth.reused == third.reused + 1

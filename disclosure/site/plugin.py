@@ -15,7 +15,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from disclosure.site.filters import FILTERS
-from disclosure.site.render import SiteInput, render_site, write_sitemap
+from disclosure.site.render import Output, SiteInput, render_site, write_sitemap
 
 
 class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
@@ -33,9 +33,11 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
         site = self.settings.get("DISCLOSURE_SITE")
         if not isinstance(site, SiteInput):
             raise RuntimeError("DISCLOSURE_SITE is not set: build the site with `disclosure build`")
-        output = render_site(site, self.env, Path(self.output_path))
+        output = Output(Path(self.output_path), previous=site.previous, reusable=site.reusable)
+        render_site(site, self.env, output, workers=site.workers)
         pages = ["/" + page.url for page in self.context.get("pages", [])]
         write_sitemap(output, site.site_url, pages)
+        site.result = output
 
 
 def get_generators(_pelican: Any) -> type[PortalGenerator]:

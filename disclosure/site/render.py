@@ -8,8 +8,11 @@ set order, no absolute paths), which is what makes builds reproducible.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,72 +52,167 @@ class SiteInput:
     trust: TrustStore
     releases_root: Path
     site_url: str = ""
+    previous: Path | None = None  # the site this build replaces: unchanged files are linked from it
+    reusable: dict[str, Reusable] = field(default_factory=dict)
+    workers: int = 1
+    result: Output | None = None  # filled in by the renderer
+
+
+Content = bytes | str
+
+
+def _encode(data: Content) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+@dataclass(frozen=True)
+class Reusable:
+    """A file of the previous site, by the key of what it was made from and its stat when made."""
+
+    key: str
+    size: int
+    mtime_ns: int
 
 
 @dataclass
 class Output:
-    """Writes files under ``root`` and remembers what it wrote (for the sitemap and verify)."""
+    """Writes the site under ``root``; a file whose inputs did not change is linked from ``previous``.
+
+    Every file is declared with a ``key`` (a digest of everything it is made from) or none (always
+    written).  Pages are rendered lazily, so an unchanged page costs a stat and a hard link, and the
+    rest are rendered in worker processes.  The result is the same bytes a clean build writes.
+    """
 
     root: Path
+    previous: Path | None = None
+    reusable: dict[str, Reusable] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # this build's keyed files, for the next build
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
+    pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
+    linked: int = 0
 
-    def write(self, relative: str, data: bytes | str) -> None:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    def write(self, relative: str, data: Content | Callable[[], Content], *, key: str | None = None) -> None:
         self.written.append(relative)
+        if key is not None:
+            self.keys[relative] = key
+            if self._link_previous(relative, key):
+                return
+        if callable(data):
+            self.pending.append((relative, data))
+        else:
+            _write_file(self.root / relative, _encode(data))
 
-    def page(self, url: str, html: str, *, listed: bool = True) -> None:
+    def page(
+        self, url: str, html: str | Callable[[], str], *, listed: bool = True, key: str | None = None
+    ) -> None:
         """``/a/b/`` is written as ``a/b/index.html``; unlisted pages stay out of the sitemap."""
-        self.write(url.strip("/") + "/index.html" if url != "/" else "index.html", html)
+        self.write(url.strip("/") + "/index.html" if url != "/" else "index.html", html, key=key)
         if listed:
             self.listed.append(url)
 
+    def _link_previous(self, relative: str, key: str) -> bool:
+        known = self.reusable.get(relative)
+        if self.previous is None or known is None or known.key != key:
+            return False
+        source = self.previous / relative
+        try:
+            stat = source.stat()
+        except FileNotFoundError:
+            return False
+        if (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
+            return False  # changed since that build wrote it: make it again
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+        self.linked += 1
+        return True
 
-def render_site(site: SiteInput, env: jinja2.Environment, out: Path) -> Output:
-    output = Output(out)
+    def flush(self, workers: int) -> int:
+        """Render what is pending, in ``workers`` forked processes when there is enough of it."""
+        global _PENDING
+        count = len(self.pending)
+        _PENDING = self.pending
+        try:
+            if workers > 1 and count >= 200 and "fork" in multiprocessing.get_all_start_methods():
+                bounds = [count * i // workers for i in range(workers + 1)]
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    pool.starmap(_render_range, zip(bounds, bounds[1:], [self.root] * workers, strict=False))
+            else:
+                _render_range(0, count, self.root)
+        finally:
+            _PENDING = []
+            self.pending = []
+        return count
+
+    def stat_keys(self) -> dict[str, Reusable]:
+        """The keyed files as written, for the next build's reuse check."""
+        result = {}
+        for relative, key in self.keys.items():
+            stat = (self.root / relative).stat()
+            result[relative] = Reusable(key, stat.st_size, stat.st_mtime_ns)
+        return result
+
+
+_PENDING: list[tuple[str, Callable[[], Content]]] = []
+
+
+def _render_range(start: int, stop: int, root: Path) -> None:
+    for relative, make in _PENDING[start:stop]:
+        _write_file(root / relative, _encode(make()))
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def content_key(*parts: object) -> str:
+    """A digest of a page's inputs; ``repr`` of views is stable (dataclasses, dates, strings)."""
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, workers: int = 1) -> Output:
+    """Every page and file of the portal; pages whose inputs did not change are linked, not rendered."""
     records = newest_first(record_view(r) for r in site.fold.published())
     removed = [removed_view(r) for r in site.fold.removed()]
     release_views = _release_views(site.releases)
     latest = release_views[-1] if release_views else None
-    common: dict[str, Any] = {
-        "as_of": site.fold.as_of,
-        "latest_release": latest,
-        "kinds": KIND_ORDER,
-        "site_url": site.site_url,
-    }
+    # Only what every page shows goes here; dates that change daily would defeat reuse.
+    common: dict[str, Any] = {"kinds": KIND_ORDER, "site_url": site.site_url}
+    dated: dict[str, Any] = {"as_of": site.fold.as_of, "latest_release": latest}
 
-    def render(template: str, **context: Any) -> str:
-        return env.get_template(template).render(**common, **context)
+    def render(template: str, **context: Any) -> Callable[[], str]:
+        return lambda: env.get_template(template).render(**common, **context)
 
     for record in records:
         body_html = render_markdown(record.body_markdown) if record.body_markdown else ""
-        output.page(record.url, render("record.html", record=record, body_html=body_html))
-        output.write(record.url.strip("/") + "/record.json", record.line + b"\n")
+        key = content_key(record.digest, record.release, record.first_release)
+        output.page(record.url, render("record.html", record=record, body_html=body_html), key=key)
+        output.write(record.url.strip("/") + "/record.json", record.line + b"\n", key=record.digest)
     for gone in removed:
-        output.page(gone.url, render("removed.html", removed=gone), listed=False)
+        output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
     entities = group_entities(records)
     for entity in entities:
-        output.page(entity.url, render("entity.html", entity=entity))
+        output.page(entity.url, render("entity.html", entity=entity), key=content_key(entity))
     _render_lists(records, render, output)
-    _render_releases(site, release_views, render, output)
+    _render_releases(site, release_views, render, dated, output)
     _render_keys(site, render, output)
-    _render_feeds_and_data(site, records, release_views, render, output)
+    _render_feeds_and_data(site, records, release_views, render, dated, output)
     this_week = [r for r in records if latest is not None and r.first_release == latest.sequence]
-    output.page(
-        "/",
-        render(
-            "index.html",
-            counts=counts_by_kind(records),
-            this_week=this_week[:20],
-            this_week_counts=counts_by_kind(this_week),
-            entity_count=len(entities),
-        ),
+    home = render(
+        "index.html",
+        counts=counts_by_kind(records),
+        this_week=this_week[:20],
+        this_week_counts=counts_by_kind(this_week),
+        entity_count=len(entities),
+        **dated,
     )
-    output.page("/search/", render("search.html", facets=_search_facets(records)))
-    _render_stats(site, render, output)
+    output.page("/", home)
+    output.page("/search/", render("search.html", facets=_search_facets(records), **dated))
+    _render_stats(site, render, dated, output)
     output.write("404.html", render("404.html"))
+    output.flush(workers)
     return output
 
 
@@ -126,15 +224,17 @@ def _render_lists(records: list[RecordView], render: Any, output: Output) -> Non
         items = by_kind.get(kind, [])
         kind_facets = facets(kind, items)
         nav = {axis: [f for f, _ in values] for axis, values in kind_facets.items()}
-        for page in paginate(kind, f"/{kind.value}/", kind.label, items):
-            output.page(page.url, render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS))
-        for axis, values in kind_facets.items():
-            for facet, group in values:
-                title = f"{kind.label} · {FACET_LABELS[axis]} · {facet.label}"
-                for page in paginate(kind, facet.url, title, group):
-                    output.page(
-                        page.url, render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS)
-                    )
+        nav_key = content_key(nav)
+        groups = [(f"/{kind.value}/", kind.label, items)] + [
+            (facet.url, f"{kind.label} · {FACET_LABELS[axis]} · {facet.label}", group)
+            for axis, values in kind_facets.items()
+            for facet, group in values
+        ]
+        for base_url, title, group in groups:
+            for page in paginate(kind, base_url, title, group):
+                key = content_key(nav_key, page.title, page.number, page.count, page.total, page.records)
+                view = render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS)
+                output.page(page.url, view, key=key)
 
 
 def _release_views(releases: Sequence[Release]) -> list[ReleaseView]:
@@ -166,15 +266,17 @@ def _release_views(releases: Sequence[Release]) -> list[ReleaseView]:
     return views
 
 
-def _render_releases(site: SiteInput, views: list[ReleaseView], render: Any, output: Output) -> None:
+def _render_releases(
+    site: SiteInput, views: list[ReleaseView], render: Any, dated: dict[str, Any], output: Output
+) -> None:
     for release, view in zip(site.releases, views, strict=True):
         base = view.url.strip("/")
         for name in (MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE):
             source = release.path / name
             if source.exists():
                 output.write(f"{base}/{name}", source.read_bytes())
-        output.page(view.url, render("release.html", release=view, ops=list(Op)))
-    output.page("/releases/", render("releases.html", releases=list(reversed(views))))
+        output.page(view.url, render("release.html", release=view, ops=list(Op)), key=content_key(view))
+    output.page("/releases/", render("releases.html", releases=list(reversed(views)), **dated))
 
 
 def _render_keys(site: SiteInput, render: Any, output: Output) -> None:
@@ -187,7 +289,12 @@ def _render_keys(site: SiteInput, render: Any, output: Output) -> None:
 
 
 def _render_feeds_and_data(
-    site: SiteInput, records: list[RecordView], views: list[ReleaseView], render: Any, output: Output
+    site: SiteInput,
+    records: list[RecordView],
+    views: list[ReleaseView],
+    render: Any,
+    dated: dict[str, Any],
+    output: Output,
 ) -> None:
     dates = {v.sequence: v.published for v in views}
     updated = views[-1].published if views else site.fold.as_of
@@ -210,10 +317,10 @@ def _render_feeds_and_data(
         )  # fmt: skip
         output.write(f"data/{kind.value}.csv", downloads.kind_csv(kind, items, site.site_url))
         output.write(f"data/{kind.value}.json", downloads.kind_json(items))
-    output.page("/data/", render("data.html", counts=counts_by_kind(records)))
+    output.page("/data/", render("data.html", counts=counts_by_kind(records), **dated))
 
 
-def _render_stats(site: SiteInput, render: Any, output: Output) -> None:
+def _render_stats(site: SiteInput, render: Any, dated: dict[str, Any], output: Output) -> None:
     """/stats/: the 7-working-day rule, per department and per month, over the releases applied."""
     applied = [r for r in site.releases if r.published <= site.fold.as_of]
     departments = timeliness_report(applied)
@@ -224,7 +331,7 @@ def _render_stats(site: SiteInput, render: Any, output: Output) -> None:
             months[month][1] += late
     series = [MonthCount(month, total, late) for month, (total, late) in sorted(months.items())]
     chart = monthly_timeliness_svg(series, title="双公示信息按月公示及时情况")
-    output.page("/stats/", render("stats.html", departments=departments, months=series, chart=chart))
+    output.page("/stats/", render("stats.html", departments=departments, months=series, chart=chart, **dated))
 
 
 def _search_facets(records: list[RecordView]) -> dict[str, list[str]]:
