@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from typing import Any, TypeAlias
 
@@ -17,8 +18,18 @@ JSONValue: TypeAlias = "str | int | bool | None | list[JSONValue] | dict[str, JS
 
 
 def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 bytes of ``obj``; floats are refused to keep amounts exact."""
-    _refuse_floats(obj)
+    """RFC 8785 bytes of ``obj``; floats are refused to keep amounts exact.
+
+    Without floats, RFC 8785 and ``json.dumps(sort_keys=True, ensure_ascii=False)`` write the same
+    bytes as long as no key holds a character from U+E000 up (where UTF-16 and code-point order
+    part) and every integer is exact in a double; the C encoder is then used, being some fifty times
+    faster than the pure-Python rfc8785 (tests/test_canonical.py checks the two agree).
+    """
+    if _check(obj):
+        try:
+            return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let rfc8785 say so
     return rfc8785.dumps(obj)
 
 
@@ -31,12 +42,25 @@ def new_salt() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode("ascii")
 
 
-def _refuse_floats(obj: Any) -> None:
+_MAX_EXACT = 2**53
+
+
+def _check(obj: Any) -> bool:
+    """Refuse floats; say whether the fast encoder gives RFC 8785 bytes for ``obj``."""
     if isinstance(obj, float):
         raise TypeError("floats are not allowed in canonical data; use decimal strings")
     if isinstance(obj, dict):
-        for value in obj.values():
-            _refuse_floats(value)
-    elif isinstance(obj, list | tuple):
+        fast = True
+        for key, value in obj.items():
+            if not isinstance(key, str) or (key and max(key) >= "\ue000"):
+                fast = False
+            fast = _check(value) and fast
+        return fast
+    if isinstance(obj, list | tuple):
+        fast = True
         for value in obj:
-            _refuse_floats(value)
+            fast = _check(value) and fast
+        return fast
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return -_MAX_EXACT < obj < _MAX_EXACT
+    return True

@@ -27,7 +27,6 @@ def neutralise_cell(value: str) -> str:
 
 
 def _row(record: RecordView, site_url: str) -> dict[str, str]:
-    entry = json.loads(record.line)
     row = {
         "id": record.id,
         "url": site_url + record.url,
@@ -40,9 +39,9 @@ def _row(record: RecordView, site_url: str) -> dict[str, str]:
         "release": f"{record.release:06d}",
         "digest": record.digest,
     }
-    for key, value in entry["fields"].items():
+    for key, value in record.entry.fields.items():
         if isinstance(value, list):
-            value = "；".join(v["name"] if isinstance(v, dict) else str(v) for v in value)
+            value = "；".join(str(v["name"]) if isinstance(v, dict) else str(v) for v in value)
         row[key] = "" if value is None else str(value)
     return row
 
@@ -59,8 +58,13 @@ def kind_csv(kind: Kind, records: Sequence[RecordView], site_url: str = "") -> b
 
 
 def kind_json(records: Sequence[RecordView]) -> bytes:
-    """A JSON array of the entries' own canonical objects, with their URLs and digests."""
+    """A JSON array of the entries' own canonical lines, with their URLs and digests.
+
+    Each ``entry`` is the signed line byte for byte, so the file is assembled rather than re-encoded.
+    """
     items = [
-        {"url": r.url, "release": r.release, "digest": r.digest, "entry": json.loads(r.line)} for r in records
+        b'{"digest":"%s","entry":%s,"release":%d,"url":%s}'
+        % (r.digest.encode(), r.line, r.release, json.dumps(r.url).encode())
+        for r in records
     ]
-    return json.dumps(items, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+    return b"[\n" + b",\n".join(items) + b"\n]\n" if items else b"[]\n"

@@ -123,7 +123,7 @@ class Output:
         if (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
             return False  # changed since that build wrote it: make it again
         target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(target)
         os.link(source, target)
         self.linked += 1
         return True
@@ -162,13 +162,24 @@ def _render_range(start: int, stop: int, root: Path) -> None:
         _write_file(root / relative, _encode(make()))
 
 
+_MADE_DIRS: set[Path] = set()
+
+
+def _make_parent(path: Path) -> None:
+    """mkdir -p of the parent, remembering what exists (one stat per folder, not per file)."""
+    parent = path.parent
+    if parent not in _MADE_DIRS:
+        parent.mkdir(parents=True, exist_ok=True)
+        _MADE_DIRS.add(parent)
+
+
 def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     path.write_bytes(data)
 
 
 def content_key(*parts: object) -> str:
-    """A digest of a page's inputs; ``repr`` of views is stable (dataclasses, dates, strings)."""
+    """A digest of a page's inputs, given as small stable values (entry digests stand for entries)."""
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
@@ -185,16 +196,24 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     def render(template: str, **context: Any) -> Callable[[], str]:
         return lambda: env.get_template(template).render(**common, **context)
 
+    def record_page(record: RecordView) -> Callable[[], str]:
+        def make() -> str:
+            body = render_markdown(record.body_markdown) if record.body_markdown else ""
+            return env.get_template("record.html").render(**common, record=record, body_html=body)
+
+        return make
+
     for record in records:
-        body_html = render_markdown(record.body_markdown) if record.body_markdown else ""
         key = content_key(record.digest, record.release, record.first_release)
-        output.page(record.url, render("record.html", record=record, body_html=body_html), key=key)
+        output.page(record.url, record_page(record), key=key)
         output.write(record.url.strip("/") + "/record.json", record.line + b"\n", key=record.digest)
     for gone in removed:
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
     entities = group_entities(records)
     for entity in entities:
-        output.page(entity.url, render("entity.html", entity=entity), key=content_key(entity))
+        digests = [r.digest for _, group in entity.groups for r in group]
+        key = content_key(entity.code, entity.name, entity.district, digests)
+        output.page(entity.url, render("entity.html", entity=entity), key=key)
     _render_lists(records, render, output)
     _render_releases(site, release_views, render, dated, output)
     _render_keys(site, render, output)
@@ -232,7 +251,8 @@ def _render_lists(records: list[RecordView], render: Any, output: Output) -> Non
         ]
         for base_url, title, group in groups:
             for page in paginate(kind, base_url, title, group):
-                key = content_key(nav_key, page.title, page.number, page.count, page.total, page.records)
+                digests = [r.digest for r in page.records]
+                key = content_key(nav_key, page.title, page.number, page.count, page.total, digests)
                 view = render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS)
                 output.page(page.url, view, key=key)
 

@@ -57,14 +57,26 @@ class RecordView:
     publicity_from: dt.date
     publicity_until: dt.date | None
     document_number: str
-    fields: tuple[FieldView, ...]
     release: int
     first_release: int
     digest: str
     line: bytes
-    search_terms: str
-    body_markdown: str = ""
+    entry: Decision = field(repr=False, compare=False)
     case_subjects: tuple[tuple[str, str | None], ...] = ()
+
+    # What only the record's own page shows is computed when that page is rendered (in a worker
+    # process, and not at all when the page is reused from the previous build).
+    @property
+    def fields(self) -> tuple[FieldView, ...]:
+        return tuple(_field_views(self.entry))
+
+    @property
+    def search_terms(self) -> str:
+        return " ".join(name_ngrams([self.subject_name, *(name for name, _ in self.case_subjects)]))
+
+    @property
+    def body_markdown(self) -> str:
+        return str(self.entry.fields.get("body") or "")
 
     @property
     def kind_label(self) -> str:
@@ -147,7 +159,6 @@ def entity_url(code: str) -> str:
 def record_view(record: PublishedRecord) -> RecordView:
     entry = record.entry
     code = entry.subject.code
-    fields = tuple(_field_views(entry))
     subjects: tuple[tuple[str, str | None], ...] = ()
     if entry.kind is Kind.CASE:
         raw = entry.fields.get("subjects")
@@ -157,7 +168,6 @@ def record_view(record: PublishedRecord) -> RecordView:
             if isinstance(s, dict)
         )
     title = str(entry.fields.get("title") or entry.subject.name)
-    names = [entry.subject.name, *(name for name, _ in subjects)]
     return RecordView(
         id=entry.id,
         kind=entry.kind,
@@ -175,13 +185,11 @@ def record_view(record: PublishedRecord) -> RecordView:
         publicity_from=entry.publicity.start,
         publicity_until=entry.publicity.until,
         document_number=_document_number(entry),
-        fields=fields,
         release=record.release,
         first_release=record.first_release,
         digest=record.digest,
         line=record.line,
-        search_terms=" ".join(name_ngrams(names)),
-        body_markdown=str(entry.fields.get("body") or ""),
+        entry=entry,
         case_subjects=subjects,
     )
 
