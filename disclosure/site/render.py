@@ -40,6 +40,9 @@ from disclosure.site.views import (
 )
 from disclosure.trust import KEYS_DIR, TrustStore
 
+# Scratch folder in the output: one minimal page per record, at the record's URL, for Pagefind to
+# index (search_entry.html); the build deletes it once the index is written.
+INDEX_SOURCE = ".index-src"
 FACET_LABELS = {"district": "按区县", "department": "按部门", "year": "按年度"}
 
 
@@ -203,9 +206,15 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
 
         return make
 
+    def search_entry(record: RecordView) -> Callable[[], str]:
+        return lambda: env.get_template("search_entry.html").render(
+            record=record, body_text=record.body_markdown
+        )
+
     for record in records:
         key = content_key(record.digest, record.release, record.first_release)
         output.page(record.url, record_page(record), key=key)
+        output.write(f"{INDEX_SOURCE}{record.url}index.html", search_entry(record))
         output.write(record.url.strip("/") + "/record.json", record.line + b"\n", key=record.digest)
     for gone in removed:
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
