@@ -236,6 +236,13 @@ def _run_pagefind(site_dir: Path) -> None:
     """
     source = site_dir / INDEX_SOURCE
     source.mkdir(exist_ok=True)
+    if not any(source.iterdir()):
+        # Nothing is published: Pagefind refuses to build an empty index, so index the home page
+        # under one token nobody searches for (it carries no filter); the search page still loads.
+        (source / "index.html").write_text(
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>-</title></head>'
+            "<body><main data-pagefind-body>_empty_index_</main></body></html>\n"
+        )
     command = [sys.executable, "-m", "pagefind", "--site", str(source), "--output-path",
                str(site_dir / "pagefind"), "--silent"]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)

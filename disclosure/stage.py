@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disclosure._internal.cells import CellValue, check_cells, parse_date
+from disclosure._internal.cells import CellValue, check_cell, check_cells, parse_date
 from disclosure.canonical import JSONValue, new_salt
-from disclosure.fields import CASE_COLUMNS, COLUMNS, LIST_COLUMNS, Column
+from disclosure.fields import CASE_COLUMNS, COLUMNS, LIST_COLUMNS, CellType, Column
 from disclosure.fold import fold_releases
-from disclosure.identifiers import InvalidIdentifier, find_full_ric, validate_uscc
+from disclosure.identifiers import find_full_ric
 from disclosure.importers import ImportFailed, Problem, Row, Table, read_file
 from disclosure.model import (
     REPAIR_REASONS,
@@ -46,7 +46,7 @@ from disclosure.rules import (
     parse_amount,
     penalty_publicity,
 )
-from disclosure.timeliness import is_late, working_days_between
+from disclosure.timeliness import DEADLINE_WORKING_DAYS, working_days_between
 
 OPERATIONS = {"新增": Op.PUBLISH, "变更": Op.AMEND, "信用修复": Op.REPAIR, "撤销": Op.WITHDRAW}
 _REASON_IDS = {label: reason for reason, label in (*REPAIR_REASONS.items(), *WITHDRAW_REASONS.items())}
@@ -70,6 +70,13 @@ _TABLE_COLUMNS = {
     "list": LIST_COLUMNS,
     "case": CASE_COLUMNS,
 }
+# A typical case's subjects are checked like the name and code columns of the other tables.
+_CASE_SUBJECT_NAME = Column("name", "涉及主体", CellType.NAME)
+_CASE_SUBJECT_CODE = Column("code", "涉及主体", CellType.USCC, max_length=18)
+# Working days are counted one calendar day at a time: count at most a year back, which
+# answers every question staging asks (more than 7? more than 3?) without a decision dated
+# 0001-01-01 taking a minute.
+_WORKING_DAYS_WINDOW = dt.timedelta(days=366)
 
 
 def entry_id(kind: Kind, department_code: str, number: str) -> str:
@@ -118,8 +125,8 @@ def stage_tables(
             result = _stage_row(row, ctx)
             if result is not None:
                 staged.append(result)
-    if ctx.errors:
-        return StageResult([], sorted(ctx.errors), sorted(ctx.warnings), {}, ctx.skipped)
+    if ctx.errors:  # a typical case's subjects are checked twice: report each problem once
+        return StageResult([], sorted(set(ctx.errors)), sorted(ctx.warnings), {}, ctx.skipped)
     counts = count_entries((entry.op.value, kind.value) for entry, kind in staged)
     return StageResult([e for e, _ in staged], [], sorted(ctx.warnings), counts, ctx.skipped)
 
@@ -174,19 +181,30 @@ def _number_label(row: Row) -> str:
 
 def _refuse_full_id_numbers(row: Row, columns: tuple[Column, ...], ctx: _Context) -> None:
     """Privacy: a full identity-card number in any text refuses the batch."""
-    from disclosure.fields import CellType
-
     texts = [(c.label, row.cells.get(c.id, "")) for c in columns if c.type in (CellType.TEXT, CellType.NAME)]
     texts.append(("操作依据", row.cells.get("operation_basis", "")))
     texts.extend(("涉及主体", subject.get("name", "")) for subject in row.subjects)
     for label, text in texts:
-        if text and find_full_ric(text):
+        if text and (find_full_ric(text) or find_full_ric(_as_read(text))):
             _error(
                 ctx,
                 row,
                 label,
                 "含有完整的居民身份证号码：证件号码只能填在证件号码列（公示时将隐去第7至14位）",
             )
+
+
+def _as_read(text: str) -> str:
+    """The text as a reader reads it: full-width folded, invisible characters dropped, digits ASCII.
+
+    So that "３５０１０２…" or a number split by zero-width spaces is still found.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(
+        str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None else ch
+        for ch in folded
+        if unicodedata.category(ch) != "Cf"
+    )
 
 
 def _kind_of(row: Row, values: dict[str, CellValue], ctx: _Context) -> Kind | None:
@@ -276,7 +294,7 @@ def _removal(
                 "操作日期",
                 f"未满最短公示期，{target.publicity.repairable_from.isoformat()} 起方可信用修复",
             )
-    elif op is Op.WITHDRAW and working_days_between(day, ctx.release_date) > 3:
+    elif op is Op.WITHDRAW and _working_days(day, ctx.release_date) > 3:
         _warn(ctx, row, "操作日期", "撤销应在3个工作日内完成（行政处罚法第四十八条）")
     basis = values.get("operation_basis")
     if not isinstance(basis, str):
@@ -315,9 +333,11 @@ def _decision(
         _warn(ctx, row, "当前状态", "当前状态为无效的许可不予公示")
         ctx.skipped += 1
         return None
-    if kind in (Kind.LICENSING, Kind.PENALTY) and op is Op.PUBLISH and is_late(decided, ctx.release_date):
-        days = working_days_between(decided, ctx.release_date)
-        _warn(ctx, row, _label(columns, "decided"), f"决定后第{days}个工作日才公示（应在7个工作日内）")
+    if kind in (Kind.LICENSING, Kind.PENALTY) and op is Op.PUBLISH:
+        days = _working_days(decided, ctx.release_date)
+        if days > DEADLINE_WORKING_DAYS:
+            when = f"第{days}" if ctx.release_date - decided <= _WORKING_DAYS_WINDOW else f"超过{days}"
+            _warn(ctx, row, _label(columns, "decided"), f"决定后{when}个工作日才公示（应在7个工作日内）")
     if current is not None and (current.subject.name, current.subject.code) != (subject.name, subject.code):
         _warn(ctx, row, "行政相对人名称", f"变更改变了相对人（原为“{current.subject.name}”）")
     department = Department(name=str(values["authority"]), code=str(values["authority_uscc"]))
@@ -337,6 +357,11 @@ def _decision(
         publicity=publicity,
         fields=fields,
     )
+
+
+def _working_days(start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to ``end``, counting at most the last year of them."""
+    return working_days_between(max(start, end - _WORKING_DAYS_WINDOW), end)
 
 
 def _label(columns: tuple[Column, ...], column_id: str) -> str:
@@ -382,21 +407,29 @@ def _subject(row: Row, values: dict[str, CellValue], ctx: _Context) -> Subject |
 
 
 def _case_subjects(row: Row, ctx: _Context) -> list[dict[str, str]]:
+    """Valid subjects; names and codes are checked like the name and code columns of a table."""
     subjects = []
     for subject in row.subjects:
         name = subject.get("name")
         if not name:
             _error(ctx, row, "涉及主体", "主体名称为空")
             continue
+        name = _check_subject_part(_CASE_SUBJECT_NAME, name, "名称", row, ctx)
+        if name is None:
+            continue
         code = subject.get("code")
         if code:
-            try:
-                subject = {"name": name, "code": validate_uscc(code)}
-            except InvalidIdentifier as exc:
-                _error(ctx, row, "涉及主体", f"{name}：{exc}")
+            code = _check_subject_part(_CASE_SUBJECT_CODE, code, f"{name}：", row, ctx)
+            if code is None:
                 continue
+            subject = {"name": name, "code": code}
         subjects.append(subject)
     return subjects
+
+
+def _check_subject_part(column: Column, text: str, prefix: str, row: Row, ctx: _Context) -> str | None:
+    value = check_cell(column, text, {}, lambda label, message: _error(ctx, row, label, prefix + message))
+    return value if isinstance(value, str) else None
 
 
 def _publicity(
@@ -492,7 +525,7 @@ def stage_files(
         except ImportFailed as exc:
             problems.extend(exc.problems)
         except OSError as exc:
-            problems.append(Problem(path.name, 0, "-", f"无法读取：{exc.strerror}"))
+            problems.append(Problem(path.name, 1, "-", f"无法读取：{exc.strerror}"))
     if problems:
         return None, StageResult([], sorted(problems), [], {})
     staged = stage_tables(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disclosure import build as build_module
 from disclosure.build import BuildError, build_site, verify_site
@@ -20,8 +21,8 @@ from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision
 from disclosure.verify import VerificationError, verify_releases
-from tests.conftest import SignedTree
-from tests.factories import COMPANY, SHOP
+from tests.conftest import SignedTree, new_tree, stage_and_sign
+from tests.factories import COMPANY, SHOP, penalty_row, write_csv
 from tests.site_tree import AS_OF, COMPANY_PENALTY_ID, WITHDRAWN_ID, WITHDRAWN_NUMBER, SiteTree
 
 pytestmark = pytest.mark.xdist_group("site")
@@ -232,3 +233,22 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
     # A build that changes nothing reuses every keyed file; the third could not reuse the edited page.
     fourth = build_site(site_tree.root, AS_OF, out)
     assert fourth.reused == third.reused + 1
+
+
+def test_a_site_with_nothing_published_still_builds(tmp_path: Path, office_key: Ed25519PrivateKey) -> None:
+    root = new_tree(tmp_path / "data_releases", office_key)
+    row = penalty_row("榕市监处罚〔2026〕9901号")
+    stage_and_sign(root, [write_csv(tmp_path / "p.csv", [row])], AS_OF.replace(day=16), office_key)
+    withdraw = {
+        **row,
+        "操作": "撤销",
+        "操作日期": "2026-11-20",
+        "操作原因": "决定被撤销",
+        "操作依据": "复议决定",
+    }
+    stage_and_sign(root, [write_csv(tmp_path / "w.csv", [withdraw])], AS_OF.replace(day=23), office_key)
+    out = tmp_path / "build"
+    report = build_site(root, AS_OF, out)
+    assert report.published == 0 and report.removed == 1
+    assert (out / "pagefind" / "pagefind.js").exists() and (out / "search" / "index.html").exists()
+    assert COMPANY[0] not in all_output_text(out)
