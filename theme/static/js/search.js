@@ -127,8 +127,10 @@ async function run() {
     none.hidden = false;
     return;
   }
-  statusLine.textContent = `找到 ${search.results.length} 条结果，按日期从新到旧排列。`;
   await showMore();
+  if (token !== current.token) return;
+  // The status is set last: when it says 找到, the first results are on the page.
+  statusLine.textContent = `找到 ${search.results.length} 条结果，按日期从新到旧排列。`;
 }
 
 function moveFocus(step) {
