@@ -57,7 +57,7 @@ def test_site_has_the_fixed_urls(built_site: Path) -> None:
                 f"penalty/{COMPANY_PENALTY_ID}/"):  # fmt: skip
         assert (built_site / url / "index.html").is_file(), url
     for path in ("feeds/all.atom.xml", "feeds/penalty.atom.xml", "data/penalty.csv", "data/penalty.json",
-                 "sitemap.xml", "pagefind/pagefind.js", f"penalty/{COMPANY_PENALTY_ID}/record.json"):  # fmt: skip
+                 "sitemap.xml", "pagefind/bundles.json", f"penalty/{COMPANY_PENALTY_ID}/record.json"):  # fmt: skip
         assert (built_site / path).is_file(), path
 
 
@@ -124,7 +124,7 @@ def test_failed_build_leaves_the_previous_site(
     shutil.copytree(built_site, out)
     before = tree_digest(out)
 
-    def broken(_site: Path) -> None:
+    def broken(_source: Path, _target: Path) -> None:
         raise BuildError("Pagefind failed (simulated)")
 
     monkeypatch.setattr(build_module, "_run_pagefind", broken)
@@ -250,5 +250,5 @@ def test_a_site_with_nothing_published_still_builds(tmp_path: Path, office_key: 
     out = tmp_path / "build"
     report = build_site(root, AS_OF, out)
     assert report.published == 0 and report.removed == 1
-    assert (out / "pagefind" / "pagefind.js").exists() and (out / "search" / "index.html").exists()
+    assert (out / "pagefind" / "empty" / "pagefind.js").exists() and (out / "search" / "index.html").exists()
     assert COMPANY[0] not in all_output_text(out)

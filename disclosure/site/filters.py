@@ -19,9 +19,13 @@ def short_hash(value: str, length: int = 16) -> str:
     return value[:length]
 
 
+_SORT_EPOCH = dt.date(1900, 1, 1)
+
+
 def sort_date(day: dt.date) -> str:
-    """A Pagefind sort key: numeric, so newest-first works across merged bundles."""
-    return day.strftime("%Y%m%d")
+    """A Pagefind sort key: days since 1900 (Pagefind parses sort values as 32-bit floats, which hold
+    integers exactly only up to 2**24, so YYYYMMDD numbers like 20261113 and 20261112 collide)."""
+    return str((day - _SORT_EPOCH).days)
 
 
 FILTERS: dict[str, Callable[..., Any]] = {

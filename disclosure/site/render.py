@@ -9,6 +9,7 @@ set order, no absolute paths), which is what makes builds reproducible.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 from collections import Counter, defaultdict
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from disclosure.fold import FoldResult
 from disclosure.model import Decision, Kind, Op, Removal
 from disclosure.office import timeliness_report
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
 from disclosure.site import downloads, feeds
+from disclosure.site.bundles import PLACEHOLDER_DIR, PLACEHOLDER_WORD, Bundle, plan_bundles
 from disclosure.site.charts import MonthCount, monthly_timeliness_svg
 from disclosure.site.markup import render_markdown
 from disclosure.site.views import (
@@ -43,6 +46,12 @@ from disclosure.trust import KEYS_DIR, TrustStore
 # Scratch folder in the output: one minimal page per record, at the record's URL, for Pagefind to
 # index (search_entry.html); the build deletes it once the index is written.
 INDEX_SOURCE = ".index-src"
+# Sorts before every record of its bundle (see disclosure/site/bundles.py).
+PLACEHOLDER_PAGE = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>-</title></head><body>'
+    f'<main data-pagefind-body>{PLACEHOLDER_WORD}<span data-pagefind-sort="date[data-value]" '
+    'data-value="0"></span></main></body></html>\n'
+)
 FACET_LABELS = {"district": "按区县", "department": "按部门", "year": "按年度"}
 
 
@@ -57,6 +66,7 @@ class SiteInput:
     site_url: str = ""
     previous: Path | None = None  # the site this build replaces: unchanged files are linked from it
     reusable: dict[str, Reusable] = field(default_factory=dict)
+    previous_bundles: dict[str, str] = field(default_factory=dict)  # bundle name -> key
     workers: int = 1
     result: Output | None = None  # filled in by the renderer
 
@@ -94,6 +104,8 @@ class Output:
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
     pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
     linked: int = 0
+    bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
+    reused_bundles: set[str] = field(default_factory=set)  # unchanged since the previous build
 
     def write(self, relative: str, data: Content | Callable[[], Content], *, key: str | None = None) -> None:
         self.written.append(relative)
@@ -214,10 +226,19 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     for record in records:
         key = content_key(record.digest, record.release, record.first_release)
         output.page(record.url, record_page(record), key=key)
-        output.write(f"{INDEX_SOURCE}{record.url}index.html", search_entry(record))
+
         output.write(record.url.strip("/") + "/record.json", record.line + b"\n", key=record.digest)
     for gone in removed:
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
+    output.bundles = plan_bundles(records)
+    for bundle in output.bundles:
+        if site.previous is not None and site.previous_bundles.get(bundle.name) == bundle.key:
+            output.reused_bundles.add(bundle.name)
+            continue
+        base = f"{INDEX_SOURCE}/{bundle.name}"
+        output.write(f"{base}/{PLACEHOLDER_DIR}/index.html", PLACEHOLDER_PAGE)
+        for record in bundle.records:
+            output.write(f"{base}{record.url}index.html", search_entry(record))
     entities = group_entities(records)
     for entity in entities:
         digests = [r.digest for _, group in entity.groups for r in group]
@@ -363,11 +384,18 @@ def _render_stats(site: SiteInput, render: Any, dated: dict[str, Any], output: O
     output.page("/stats/", render("stats.html", departments=departments, months=series, chart=chart, **dated))
 
 
-def _search_facets(records: list[RecordView]) -> dict[str, list[str]]:
-    years = sorted({str(r.year) for r in records}, reverse=True)
-    districts = sorted({r.district for r in records})
-    departments = sorted({r.department for r in records})
-    return {"years": years, "districts": districts, "departments": departments}
+def _search_facets(records: list[RecordView]) -> Markup:
+    """The filter values of every record, by Pagefind filter name, as JSON safe inside <script>."""
+    facets: dict[str, Counter[str]] = {name: Counter() for name in ("类别", "区县", "部门", "年度")}
+    for r in records:
+        facets["类别"][r.kind_label] += 1
+        facets["区县"][r.district] += 1
+        facets["部门"][r.department] += 1
+        facets["年度"][str(r.year)] += 1
+    text = json.dumps(
+        {k: dict(sorted(v.items())) for k, v in facets.items()}, ensure_ascii=False, sort_keys=True
+    )
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def write_sitemap(output: Output, site_url: str, extra_urls: Sequence[str] = ()) -> None:

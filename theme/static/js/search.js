@@ -11,7 +11,26 @@ const more = document.getElementById("more");
 const none = document.getElementById("no-results");
 
 let pagefind;
+let bundles = []; // newest first, from /pagefind/bundles.json (see disclosure/site/bundles.py)
+let merged = 0;
+let merging = Promise.resolve();
 let current = { results: [], shown: 0, token: 0 };
+
+// Bundles are merged newest first and only as far as needed: a query's first results rarely need
+// more than the newest one, so the first answer loads little; the rest are merged to count.
+function mergeNext() {
+  merging = merging.then(async () => {
+    if (merged >= bundles.length) return;
+    const bundle = bundles[merged];
+    if (merged > 0) await pagefind.mergeIndex(bundle.path, { indexWeight: bundle.weight });
+    merged += 1;
+  });
+  return merging;
+}
+
+function searchMerged(q, filters) {
+  return pagefind.search(q || null, { filters, sort: { date: "desc" } });
+}
 
 function paramsFromUrl() {
   const url = new URL(window.location.href);
@@ -119,7 +138,11 @@ async function run() {
     return;
   }
   statusLine.textContent = "正在搜索……";
-  const search = await pagefind.search(q || null, { filters, sort: { date: "desc" } });
+  let search = await searchMerged(q, filters);
+  while (search.results.length < PAGE && merged < bundles.length) {
+    await mergeNext();
+    search = await searchMerged(q, filters);
+  }
   if (token !== current.token) return;
   current = { results: search.results, shown: 0, token };
   if (!search.results.length) {
@@ -130,7 +153,20 @@ async function run() {
   await showMore();
   if (token !== current.token) return;
   // The status is set last: when it says 找到, the first results are on the page.
+  const complete = merged >= bundles.length;
+  statusLine.textContent = complete
+    ? `找到 ${search.results.length} 条结果，按日期从新到旧排列。`
+    : `找到 ${search.results.length} 条以上结果，按日期从新到旧排列，正在统计总数……`;
+  if (!complete) countTheRest(q, filters, token);
+}
+
+async function countTheRest(q, filters, token) {
+  while (merged < bundles.length) await mergeNext();
+  const search = await searchMerged(q, filters);
+  if (token !== current.token) return;
+  current.results = search.results; // newer bundles outrank older ones: what is shown stays first
   statusLine.textContent = `找到 ${search.results.length} 条结果，按日期从新到旧排列。`;
+  more.hidden = current.shown >= current.results.length;
 }
 
 function moveFocus(step) {
@@ -145,10 +181,13 @@ function moveFocus(step) {
 async function main() {
   const { q, filters } = paramsFromUrl();
   input.value = q;
-  pagefind = await import("/pagefind/pagefind.js");
-  await pagefind.options({ excerptLength: 40 });
+  bundles = await (await fetch("/pagefind/bundles.json")).json();
+  pagefind = await import(`${bundles[0].path}pagefind.js`);
+  await pagefind.options({ excerptLength: 40, indexWeight: bundles[0].weight });
   pagefind.init();
-  renderFilters(await pagefind.filters(), filters);
+  await mergeNext();
+  // Filter values come with the page (all bundles'), not from Pagefind (only the merged ones').
+  renderFilters(JSON.parse(document.getElementById("facet-values").textContent), filters);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     run();

@@ -1,0 +1,62 @@
+"""The search index in bundles, merged in the browser newest first (disclosure/site/bundles.py)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from disclosure.build import build_site
+from tests.conftest import SignedTree
+from tests.e2e.conftest import _QuietHandler
+
+pytestmark = pytest.mark.xdist_group("site")
+
+
+@pytest.fixture(scope="module")
+def sample_site(
+    signed_releases: SignedTree, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    out = tmp_path_factory.mktemp("bundled") / "build"
+    build_site(signed_releases.root, signed_releases.weeks[-1], out)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", out
+    server.shutdown()
+
+
+def test_bundles_are_time_slices_weighted_newest_first(sample_site: tuple[str, Path]) -> None:
+    _, out = sample_site
+    bundles = json.loads((out / "pagefind" / "bundles.json").read_text())
+    assert len(bundles) >= 3
+    names = [b["name"] for b in bundles]
+    assert names == sorted(names, reverse=True)
+    for newer, older in zip(bundles, bundles[1:], strict=False):
+        assert newer["weight"] == older["weight"] * (older["count"] + 1)
+
+
+def test_merged_results_come_newest_first(sample_site: tuple[str, Path], browser: object) -> None:
+    url, out = sample_site
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    page.goto(f"{url}/search/?q=公司")
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"找到 \d+ 条结果"), timeout=20_000)
+    dates: list[str] = []
+    for _ in range(40):  # page on until the results cross from one bundle (month) into the next
+        dates = re.findall(r"\d{4}-\d{2}-\d{2}", " ".join(page.locator(".results .meta").all_inner_texts()))
+        if len({d[:7] for d in dates}) >= 2 or not page.locator("#more").is_visible():
+            break
+        page.locator("#more").click()
+        expect(page.locator(".results li")).not_to_have_count(len(dates))
+    assert dates == sorted(dates, reverse=True), dates
+    assert len({d[:7] for d in dates}) >= 2  # the results span bundles
+    page.close()
