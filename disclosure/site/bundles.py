@@ -6,8 +6,8 @@ needs 7.7 GB to index, and its metadata (about 8.6 bytes a page) is loaded whole
 query.  Bundles of at most BUNDLE_CAP records bound all three, index in parallel, and a bundle whose
 records did not change is reused from the previous build.
 
-Order across bundles: each bundle holds one stretch of decision dates (a month; a day, or parts of
-a day, when a month is too big) and a placeholder page that sorts before every record, so a
+Order across bundles: each bundle holds one stretch of decision dates (a year, or a quarter, month,
+day or part of a day where the larger slice is too big) and a placeholder page that sorts before every record, so a
 record's sort score inside its bundle is its rank 1..n.  The search page merges bundles newest
 first with ``indexWeight`` = the product of (n + 1) over all older bundles: every record of a newer
 bundle then outscores every record of an older one, and merged results come out newest first.
@@ -29,7 +29,7 @@ PLACEHOLDER_WORD = "pagefindplaceholder"  # its only word: no one searches for i
 
 @dataclass(frozen=True)
 class Bundle:
-    name: str  # YYYY-MM, YYYY-MM-DD or YYYY-MM-DD-pN: sorts chronologically
+    name: str  # YYYY, YYYY-qN, YYYY-MM, YYYY-MM-DD or YYYY-MM-DD-pN
     records: tuple[RecordView, ...]
     weight: int = 1
 
@@ -49,31 +49,48 @@ class Bundle:
 
 
 def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[Bundle]:
-    """Bundles oldest first, with their merge weights; the same records always give the same plan."""
-    by_month: dict[str, list[RecordView]] = defaultdict(list)
-    for record in records:
-        by_month[record.decided.strftime("%Y-%m")].append(record)
+    """Bundles oldest first, with their merge weights; the same records always give the same plan.
+
+    A year is one bundle unless it holds more than ``cap`` records; then its quarters, then their
+    months, then their days, then parts of a day, each split only when over ``cap``.  Few and large
+    bundles keep the first query small (each merged bundle costs a metadata file and an index chunk);
+    the cap bounds indexing memory and Pagefind's quadratic sort.
+    """
     slices: list[tuple[str, list[RecordView]]] = []
-    for month in sorted(by_month):
-        items = by_month[month]
-        if len(items) <= cap:
-            slices.append((month, items))
-            continue
-        by_day: dict[str, list[RecordView]] = defaultdict(list)
-        for record in items:
-            by_day[record.decided.isoformat()].append(record)
-        for day in sorted(by_day):
-            day_items = sorted(by_day[day], key=lambda r: r.id)
-            parts = -(-len(day_items) // cap)
-            if parts == 1:
-                slices.append((day, day_items))
-            else:  # same date: order between the parts does not matter
-                for part in range(parts):
-                    slices.append((f"{day}-p{part + 1}", day_items[part::parts]))
+    _split(sorted(records, key=lambda r: (r.decided, r.id)), 0, cap, slices)
     bundles = []
     weight = 1
     for name, items in slices:
-        ordered = tuple(sorted(items, key=lambda r: (r.decided, r.id)))
-        bundles.append(Bundle(name=name, records=ordered, weight=weight))
-        weight *= len(ordered) + 1
+        bundles.append(Bundle(name=name, records=tuple(items), weight=weight))
+        weight *= len(items) + 1
     return bundles
+
+
+def _slice_name(record: RecordView, level: int) -> str:
+    day = record.decided
+    return (
+        f"{day.year}",
+        f"{day.year}-q{(day.month - 1) // 3 + 1}",
+        f"{day.year}-{day.month:02d}",
+        day.isoformat(),
+    )[level]
+
+
+def _split(items: list[RecordView], level: int, cap: int, out: list[tuple[str, list[RecordView]]]) -> None:
+    """Append the slices of ``items`` (sorted by date) at ``level``, splitting those over ``cap``."""
+    groups: dict[str, list[RecordView]] = defaultdict(list)
+    for record in items:
+        groups[_slice_name(record, level)].append(record)
+    for name in sorted(groups):
+        group = groups[name]
+        if len(group) <= cap:
+            out.append((name, group))
+        elif level < 3:
+            _split(group, level + 1, cap, out)
+        else:  # one day over the cap: same date, so the order between parts does not matter
+            parts = -(-len(group) // cap)
+            by_id = sorted(group, key=lambda r: r.id)
+            for part in range(parts):
+                out.append(
+                    (f"{name}-p{part + 1}", sorted(by_id[part::parts], key=lambda r: (r.decided, r.id)))
+                )
