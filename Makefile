@@ -40,6 +40,7 @@ test: setup
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 bench: setup
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python scripts/bench.py
 
 clean:
