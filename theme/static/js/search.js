@@ -1,6 +1,7 @@
 // Search page: Pagefind (extended, Chinese) with the query and filters in the URL, so links can be shared.
 const FILTER_PARAMS = { kind: "类别", district: "区县", department: "部门", year: "年度" };
 const PAGE = 10;
+const KIND_LABELS = { licensing: "行政许可", penalty: "行政处罚", redlist: "红名单", blacklist: "黑名单", case: "典型案例" };
 
 const form = document.getElementById("search-form");
 const input = document.getElementById("q");
@@ -101,10 +102,11 @@ function resultItem(data) {
   heading.append(link);
   const meta = document.createElement("p");
   meta.className = "meta";
-  meta.textContent = [data.meta.kind, data.meta.date].filter(Boolean).join(" · ");
+  const kind = KIND_LABELS[new URL(data.url, window.location.href).pathname.split("/")[1]];
+  meta.textContent = [kind, data.meta.date].filter(Boolean).join(" · ");
   if (data.meta.entity) {
     const entity = document.createElement("a");
-    entity.href = data.meta.entity;
+    entity.href = `/entity/${encodeURIComponent(data.meta.entity)}/`;
     entity.textContent = "该主体的全部信息";
     meta.append(" · ", entity);
   }
