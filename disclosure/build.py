@@ -31,7 +31,7 @@ from disclosure._internal.pagefind_canon import canonicalise_bundle
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
-from disclosure.release import Release, write_file_atomic
+from disclosure.release import Release, fsync_dir, write_file_atomic
 from disclosure.site.bundles import PLACEHOLDER_DIR, Bundle
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
 from disclosure.trust import TrustError, TrustStore
@@ -339,11 +339,7 @@ def _swap_into_place(staging: Path, out: Path, *, background_cleanup: bool) -> N
         os.rename(out, old)
         os.rename(staging, out)
         _delete(old, background=background_cleanup)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(out.parent)
 
 
 def _delete(path: Path, *, background: bool) -> None:
