@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
@@ -27,15 +28,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disclosure._internal.pagefind_canon import canonicalise_bundle
+from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
 from disclosure.release import Release, fsync_dir, write_file_atomic
-from disclosure.site.bundles import PLACEHOLDER_DIR, Bundle
+from disclosure.site.bundles import PLACEHOLDER_DIR, PLACEHOLDER_URL, Bundle, search_entry_sorts
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
-from disclosure.trust import TrustError, TrustStore
-from disclosure.verify import verify_releases
+from disclosure.tally import Tallier
+from disclosure.verify import (
+    VerificationError,
+    VerifiedHistory,
+    check_releases,
+    known_prefix,
+    verify_releases,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "pelicanconf.py"
@@ -57,12 +64,16 @@ class BuildReport:
     files: int = 0
     reused: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    rendered: dict[str, int] = field(default_factory=dict)  # files made (not linked), by type
+    parsed: int = 0  # releases whose every line was checked (the others were, by an earlier build)
 
     def __str__(self) -> str:
         steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.timings.items())
+        made = ", ".join(f"{kind} {count}" for kind, count in sorted(self.rendered.items()))
         return (
             f"built {self.out} as of {self.as_of}: {self.releases} releases, {self.published} records "
             f"published, {self.removed} removed, {self.files} files, {self.reused} unchanged ({steps})"
+            f"\nrendered: {made}; releases parsed: {self.parsed}"
         )
 
 
@@ -104,30 +115,37 @@ def build_site(
     ``background_cleanup`` leaves deleting the replaced site to a detached process (the CLI's choice).
     """
     steps = _Steps(progress)
-    with steps.step("verify", "核验发布批次……"):
-        releases = verify_releases(releases_root)  # refuses unsigned or tampered releases
-        try:
-            trust = TrustStore.load(releases_root)
-        except TrustError as exc:  # verify_releases has checked it; keep the type honest
-            raise BuildError(str(exc)) from exc
-    with steps.step("fold", "按日期计算公示状态……"):
-        fold = fold_releases(releases, as_of)
-        removed = len(fold.removed())
     out = out.absolute()
+    generator = generator_fingerprint(config)
+    previous = _previous_build(out, generator) if incremental else None
+    with steps.step("verify", "核验发布批次……"):
+        known = previous.history if previous else None
+        resumes = known is not None and known_prefix(releases_root, known) == len(known.manifests)
+        tallier = previous.tallier if previous and resumes else Tallier()
+        verification = check_releases(releases_root, known=known if resumes else None, on_entry=tallier)
+        if verification.faults:  # refuses unsigned or tampered releases
+            raise VerificationError(verification.faults)
+        releases = verification.releases
+        assert verification.trust is not None  # no fault: the trust store loaded
+        trust = verification.trust
+    with steps.step("fold", "按日期计算公示状态……"):
+        fold = fold_releases(releases, as_of, verified=verification.states)
+        removed = len(fold.removed())
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+    scratch = _scratch_dir(staging)
     try:
-        generator = generator_fingerprint(config)
-        previous = _previous_build(out, generator) if incremental else None
         site = SiteInput(
             releases=releases,
             fold=fold,
             trust=trust,
             releases_root=releases_root,
+            tallies=tallier.aligned(releases),
             previous=out if previous else None,
-            reusable=previous[0] if previous else {},
-            previous_bundles=previous[1] if previous else {},
+            reusable=previous.files if previous else {},
+            previous_bundles=previous.bundles if previous else {},
+            previous_pages=previous.pages if previous else {},
             workers=workers or min(2, os.cpu_count() or 1),
         )
         with steps.step("render", "生成页面……"):
@@ -142,21 +160,31 @@ def build_site(
             latest_text = json.dumps(latest, sort_keys=True) + "\n"
             (staging / LATEST_FILE).write_text(latest_text)
             assert site.result is not None
-            linked = site.result.linked
+            linked = len(site.result.linked_paths)
+            rendered = site.result.rendered_by_type()
         with steps.step("index", "建立搜索索引……"):
-            _index_bundles(staging, site.result, out, site.workers)
+            _index_bundles(staging, site.result, out, site.workers, scratch)
+            shutil.rmtree(scratch)
         files = sum(len(names) for _, _, names in os.walk(staging))
         published = sum(1 for _ in staging.glob("*/*/record.json"))
         with steps.step("swap", "替换网站……"):
             _sync_filesystem(staging)
             # The state goes down before the swap and names the new latest.json: if the swap never
             # happens, it does not match the site in place and the next build simply renders everything.
-            bundles = {b.name: b.key for b in site.result.bundles}
-            _write_state(out, latest_text, site.result.stat_keys(), bundles)
+            state = _BuildState(
+                files=site.result.stat_keys(),
+                bundles={b.name: b.key for b in site.result.bundles},
+                pages=_indexed_pages(site.result.bundles),
+                history=verification.history(),
+                tallier=tallier,
+            )
+            _write_state(out, latest_text, state)
             _swap_into_place(staging, out, background_cleanup=background_cleanup)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return BuildReport(
         out=out,
         as_of=as_of,
@@ -166,6 +194,8 @@ def build_site(
         files=files,
         reused=linked,
         timings=steps.timings,
+        rendered=dict(rendered),
+        parsed=len(releases) - verification.reused,
     )
 
 
@@ -187,26 +217,53 @@ def _state_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.state.json")
 
 
-def _write_state(out: Path, latest_text: str, files: dict[str, Reusable], bundles: dict[str, str]) -> None:
-    state = {
+@dataclass
+class _BuildState:
+    """What the next build reuses: files by their inputs, bundles, the verified history and tallies."""
+
+    files: dict[str, Reusable]
+    bundles: dict[str, str]  # bundle name -> key
+    pages: dict[str, tuple[str, str]]  # URL -> (bundle it is indexed in, digest of its entry)
+    history: VerifiedHistory
+    tallier: Tallier
+
+
+def _indexed_pages(bundles: list[Bundle]) -> dict[str, tuple[str, str]]:
+    pages = {PLACEHOLDER_URL: (bundles[0].name if bundles else "empty", "")}
+    for bundle in bundles:
+        for record in bundle.records:
+            pages[record.url] = (bundle.name, record.digest)
+    return pages
+
+
+def _write_state(out: Path, latest_text: str, state: _BuildState) -> None:
+    data = {
         "latest": latest_text,
-        "files": {k: [v.key, v.size, v.mtime_ns] for k, v in sorted(files.items())},
-        "bundles": dict(sorted(bundles.items())),
+        "files": {k: [v.key, v.size, v.mtime_ns] for k, v in sorted(state.files.items())},
+        "bundles": dict(sorted(state.bundles.items())),
+        "pages": dict(sorted(state.pages.items())),
+        "history": state.history.to_json(),
+        "tallies": state.tallier.to_json(),
     }
-    write_file_atomic(_state_path(out), json.dumps(state, separators=(",", ":")).encode())
+    write_file_atomic(_state_path(out), json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def _previous_build(out: Path, generator: str) -> tuple[dict[str, Reusable], dict[str, str]] | None:
+def _previous_build(out: Path, generator: str) -> _BuildState | None:
     """What the site now in ``out`` was made from, if it is the build the state describes."""
     try:
         state = json.loads(_state_path(out).read_bytes())
         current = (out / LATEST_FILE).read_text()
-    except (OSError, ValueError):
-        return None
-    if state.get("latest") != current or json.loads(current).get("generator") != generator:
-        return None
-    files = {path: Reusable(key, size, mtime) for path, (key, size, mtime) in state["files"].items()}
-    return files, dict(state.get("bundles", {}))
+        if state.get("latest") != current or json.loads(current).get("generator") != generator:
+            return None
+        return _BuildState(
+            files={path: Reusable(key, size, mtime) for path, (key, size, mtime) in state["files"].items()},
+            bundles=dict(state["bundles"]),
+            pages={url: (bundle, digest) for url, (bundle, digest) in state["pages"].items()},
+            history=VerifiedHistory.from_json(state["history"]),
+            tallier=Tallier.from_json(state["tallies"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no usable state: build everything
 
 
 def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
@@ -234,28 +291,62 @@ def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
         raise BuildError(f"rendering failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int) -> None:
-    """Index each changed bundle into pagefind/<bundle>/ (in parallel), link the unchanged ones.
+def _scratch_dir(staging: Path) -> Path:
+    """Where the search entries and Pagefind's runs go: memory (/dev/shm) when there is some.
 
-    Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages: it parses
-    less, and what is indexed is exactly what search_entry.html puts there.  Pagefind itself works
-    on one core, so two bundles are indexed at a time on two.
+    They are written, indexed once and deleted: on disk each costs a directory, a file and their
+    removal (about 0.3 ms together here), in memory almost nothing.  ``staging/INDEX_SOURCE`` is a
+    link to it, so the renderer writes the entries as it writes any file.
     """
-    source = site_dir / INDEX_SOURCE
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=_SHM))
+    except OSError:
+        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=staging.parent))
+    (scratch / "staging").write_text(str(staging))  # whose it is, for _remove_stale_builds
+    (scratch / "entries").mkdir()
+    (staging / INDEX_SOURCE).symlink_to(scratch / "entries")
+    return scratch
+
+
+_SHM = Path("/dev/shm")
+_SCRATCH_PREFIX = "disclosure-index-"
+
+
+def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int, scratch: Path) -> None:
+    """Make pagefind/<bundle>/ for every bundle: linked if unchanged, else written from indexed pages.
+
+    Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
+    the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
+    Every other bundle is then written by ``write_bundle`` from pages read out of those runs and
+    out of the previous site's bundles: the same pages give the same bytes, however they were
+    indexed, so an incremental build equals a clean one.
+    """
+    source = scratch / "entries"
     target = site_dir / "pagefind"
+    jobs_dir = scratch / "jobs"
+    work = output.index_work
     bundles = output.bundles
     if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
         bundles = [Bundle(name="empty", records=())]
         (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
         (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
-    to_index = [b for b in bundles if b.name not in output.reused_bundles]
-    for bundle in bundles:
-        if bundle.name in output.reused_bundles:
-            _link_tree(previous / "pagefind" / bundle.name, target / bundle.name)
+        _run_pagefind(source / "empty", jobs_dir / "empty")
+        pages = _read_bundle(jobs_dir / "empty").values()
+        write_bundle(pages, target / "empty", runtime=jobs_dir / "empty")
+    for name in work.reused:
+        _link_tree(previous / "pagefind" / name, target / name)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for _ in pool.map(lambda b: _run_pagefind(source / b.name, target / b.name), to_index):
+        for _ in pool.map(lambda job: _run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
             pass
-    shutil.rmtree(source, ignore_errors=True)
+    locations = {name: jobs_dir / name for name, _ in work.jobs}
+    for _bundle, sources in work.rebuilt:
+        for where in set(sources.values()) - set(locations):
+            locations[where] = previous / "pagefind" / where
+    runtime = next(iter(locations.values()), None)
+    if work.rebuilt:
+        assert runtime is not None
+        _write_bundles(list(work.rebuilt), locations, target, runtime, workers)
+    (site_dir / INDEX_SOURCE).unlink()
     listing = [
         {"name": b.name, "path": b.path, "count": len(b.records), "weight": float(b.weight)}
         for b in reversed(bundles)
@@ -263,8 +354,58 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int)
     (target / "bundles.json").write_text(json.dumps(listing, separators=(",", ":")) + "\n")
 
 
+_REBUILT: list[tuple[Bundle, dict[str, str]]] = []
+
+
+def _write_bundles(
+    rebuilt: list[tuple[Bundle, dict[str, str]]],
+    locations: dict[str, Path],
+    target: Path,
+    runtime: Path,
+    workers: int,
+) -> None:
+    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python)."""
+    global _REBUILT
+    _REBUILT = rebuilt
+    try:
+        if workers > 1 and len(rebuilt) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            bounds = [len(rebuilt) * i // workers for i in range(workers + 1)]
+            ranges = [(start, stop, locations, target, runtime) for start, stop in zip(bounds, bounds[1:], strict=False)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                pool.starmap(_write_bundle_range, ranges)
+        else:
+            _write_bundle_range(0, len(rebuilt), locations, target, runtime)
+    finally:
+        _REBUILT = []
+
+
+def _write_bundle_range(
+    start: int, stop: int, locations: dict[str, Path], target: Path, runtime: Path
+) -> None:
+    """Bundles ``start:stop`` of ``_REBUILT``; neighbouring bundles draw on the same few sources."""
+    read: dict[str, dict[str, IndexedPage]] = {}
+    for bundle, sources in _REBUILT[start:stop]:
+        needed = set(sources.values())
+        for where in list(read):
+            if where not in needed:
+                del read[where]  # bounded memory: keep only what this bundle reads
+        pages = []
+        for url, where in sources.items():
+            if where not in read:
+                read[where] = _read_bundle(locations[where])
+            pages.append(read[where][url])
+        write_bundle(pages, target / bundle.name, runtime=runtime)
+
+
+def _read_bundle(path: Path) -> dict[str, IndexedPage]:
+    try:
+        return read_bundle(path, sort_values=search_entry_sorts)
+    except BundleFormatError as exc:
+        raise BuildError(f"cannot read the search index in {path.name}: {exc}") from exc
+
+
 def _run_pagefind(source: Path, target: Path) -> None:
-    """One bundle, into a fresh folder (Pagefind never deletes old fragments), made reproducible."""
+    """One folder of search entries, into a fresh folder (Pagefind never deletes old fragments)."""
     command = [
         sys.executable,
         "-m",
@@ -280,7 +421,6 @@ def _run_pagefind(source: Path, target: Path) -> None:
         raise BuildError(
             f"Pagefind failed on {source.name} ({result.returncode}):\n{result.stderr or result.stdout}"
         )
-    canonicalise_bundle(target)
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -292,9 +432,14 @@ def _link_tree(source: Path, target: Path) -> None:
 
 
 def _remove_stale_builds(out: Path) -> None:
-    """Leftovers of builds that were killed before their swap."""
+    """Leftovers of builds that were killed before their swap, and their scratch folders."""
     for stale in out.parent.glob(f".{out.name}{_BUILDING}*"):
         shutil.rmtree(stale, ignore_errors=True)
+    for folder in (_SHM, out.parent):
+        for scratch in folder.glob(f"{_SCRATCH_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                if not Path((scratch / "staging").read_text()).exists():
+                    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _sync_filesystem(root: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from disclosure.canonical import sha256_hex
 from disclosure.model import Decision, Entry, Kind, Op, RemovalReason
@@ -69,6 +69,30 @@ class EntryState:
     version_date: dt.date  # the publication date of the release carrying this version
     removal: tuple[Op, dt.date, str] | None = None
 
+    def to_json(self) -> list[Any]:
+        until = self.decided_until.isoformat() if self.decided_until else None
+        removal = (
+            [self.removal[0].value, self.removal[1].isoformat(), self.removal[2]] if self.removal else None
+        )
+        return [
+            self.release, self.index, self.first_release, self.kind.value, until, self.invalid,
+            self.version_date.isoformat(), removal,
+        ]  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> EntryState:
+        release, index, first, kind, until, invalid, version_date, removal = data
+        return cls(
+            release=release,
+            index=index,
+            first_release=first,
+            kind=Kind(kind),
+            decided_until=dt.date.fromisoformat(until) if until else None,
+            invalid=invalid,
+            version_date=dt.date.fromisoformat(version_date),
+            removal=(Op(removal[0]), dt.date.fromisoformat(removal[1]), removal[2]) if removal else None,
+        )
+
 
 @dataclass(frozen=True)
 class FoldResult:
@@ -106,9 +130,17 @@ class FoldResult:
         return {i for i, state in self.states.items() if _is_published(state, self.as_of)}
 
 
-def fold_releases(releases: Sequence[ReleaseSource], as_of: dt.date) -> FoldResult:
-    """Apply every release published on or before ``as_of``, in sequence order."""
+def fold_releases(
+    releases: Sequence[ReleaseSource], as_of: dt.date, *, verified: dict[str, EntryState] | None = None
+) -> FoldResult:
+    """Apply every release published on or before ``as_of``, in sequence order.
+
+    ``verified`` is the states verification reached over all of ``releases``: when every release
+    applies, they are the fold's first pass already.
+    """
     applicable = [r for r in releases if r.published <= as_of]
+    if verified is not None and len(applicable) == len(releases):
+        return FoldResult(releases=applicable, as_of=as_of, states=verified)
     states: dict[str, EntryState] = {}
     for release in applicable:
         for index, (_line, entry) in enumerate(release.entries()):

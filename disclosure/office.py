@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from disclosure.canonical import JSONValue
 from disclosure.fold import ReleaseSource, fold_releases
 from disclosure.model import Decision, Kind, Op, Removal
+from disclosure.tally import TIMELY_KINDS, DepartmentTimeliness, tally_releases, timeliness
 from disclosure.timeliness import is_late
 
-TIMELY_KINDS = (Kind.LICENSING, Kind.PENALTY)
 ENDS_SOON_DAYS = 30
 
 
@@ -55,48 +55,11 @@ def due_entries(releases: Sequence[ReleaseSource], as_of: dt.date, within_days: 
     return sorted(due, key=lambda d: (d.until, d.kind.value, d.id))
 
 
-@dataclass
-class DepartmentTimeliness:
-    department: str
-    total: int = 0
-    late: int = 0
-    by_month: dict[str, list[int]] = field(default_factory=dict)  # "2026-11" -> [total, late]
-
-    def to_json(self) -> dict[str, JSONValue]:
-        return {"department": self.department, "total": self.total, "late": self.late}
-
-
 def timeliness_report(
     releases: Sequence[ReleaseSource], start: dt.date | None = None, end: dt.date | None = None
 ) -> list[DepartmentTimeliness]:
-    """Per department: licensing and penalty decisions first published in [start, end], and how many late.
-
-    Late means published more than 7 working days after the decision, by the
-    holiday calendar with its make-up working days.  Counted at first
-    publication; amendments do not count again.
-    """
-    departments: dict[str, DepartmentTimeliness] = {}
-    for release in releases:
-        if (start is not None and release.published < start) or (end is not None and release.published > end):
-            continue
-        month = release.published.strftime("%Y-%m")
-        for _line, entry in release.entries():
-            if (
-                not isinstance(entry, Decision)
-                or entry.op is not Op.PUBLISH
-                or entry.kind not in TIMELY_KINDS
-            ):
-                continue
-            report = departments.setdefault(
-                entry.department.name, DepartmentTimeliness(entry.department.name)
-            )
-            late = is_late(entry.decided, release.published)
-            report.total += 1
-            report.late += late
-            counts = report.by_month.setdefault(month, [0, 0])
-            counts[0] += 1
-            counts[1] += late
-    return sorted(departments.values(), key=lambda d: (-d.late, d.department))
+    """The 7-working-day report over [start, end] (see :func:`disclosure.tally.timeliness`)."""
+    return timeliness(tally_releases(releases), start, end)
 
 
 @dataclass

@@ -8,16 +8,19 @@ old release never fails only because time has passed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from disclosure.canonical import canonical_bytes, sha256_hex
 from disclosure.fold import EntryState, FoldError, apply_entry
 from disclosure.keys import verify_signature
-from disclosure.model import Decision, EntryFormatError, entry_from_json
+from disclosure.model import Decision, Entry, EntryFormatError, entry_from_json
 from disclosure.release import (
     FORMAT_VERSION,
     RECORDS_FILE,
@@ -49,6 +52,9 @@ class VerificationError(Exception):
         self.faults = faults
 
 
+EntryObserver = Callable[[Release, Entry], None]
+
+
 @dataclass
 class Verification:
     """The outcome: the releases that were opened, in order, and every fault."""
@@ -57,6 +63,34 @@ class Verification:
     faults: list[Fault] = field(default_factory=list)
     trust: TrustStore | None = None
     unsigned_tip: Release | None = None
+    states: dict[str, EntryState] = field(default_factory=dict)  # the history after the last release
+    reused: int = 0  # releases whose lines were not parsed again (covered by a known history)
+
+    def history(self) -> VerifiedHistory:
+        return VerifiedHistory(tuple(r.manifest_sha256 for r in self.releases), self.states)
+
+
+@dataclass(frozen=True)
+class VerifiedHistory:
+    """What a complete check of releases 1..k established, so that a build checks only what is new.
+
+    Given one, :func:`check_releases` still checks every manifest, signature and
+    records.jsonl hash, but does not parse the lines of releases 1..k again when
+    their manifests are the ones listed here: the entries' checks are a function
+    of those bytes, which the hashes pin.  Only builds use it (cached beside the
+    site); ``disclosure verify`` always checks every line.
+    """
+
+    manifests: tuple[str, ...]  # sha256 of each release's manifest.json, in sequence
+    states: dict[str, EntryState]  # after release k
+
+    def to_json(self) -> dict[str, Any]:
+        return {"manifests": list(self.manifests), "states": {i: s.to_json() for i, s in self.states.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VerifiedHistory:
+        states = {i: EntryState.from_json(s) for i, s in data["states"].items()}
+        return cls(tuple(data["manifests"]), states)
 
 
 def verify_releases(root: Path) -> list[Release]:
@@ -67,8 +101,18 @@ def verify_releases(root: Path) -> list[Release]:
     return result.releases
 
 
-def check_releases(root: Path, *, allow_unsigned_tip: bool = False) -> Verification:
-    """Check everything; with ``allow_unsigned_tip`` the last release may await its signature."""
+def check_releases(
+    root: Path,
+    *,
+    allow_unsigned_tip: bool = False,
+    known: VerifiedHistory | None = None,
+    on_entry: EntryObserver | None = None,
+) -> Verification:
+    """Check everything; with ``allow_unsigned_tip`` the last release may await its signature.
+
+    ``on_entry`` sees every entry whose line was parsed, in order; with ``known``, the lines of the
+    releases it covers are hashed, not parsed (see :class:`VerifiedHistory`).
+    """
     result = Verification()
     if not root.is_dir():
         result.faults.append(Fault(str(root), "releases directory does not exist"))
@@ -81,6 +125,7 @@ def check_releases(root: Path, *, allow_unsigned_tip: bool = False) -> Verificat
     states: dict[str, EntryState] = {}
     previous: Release | None = None
     dirs = release_dirs(root)
+    reusable = known_prefix(root, known)  # releases 1..reusable were checked before
     for position, path in enumerate(dirs, start=1):
         try:
             release = Release.open(path)
@@ -93,9 +138,15 @@ def check_releases(root: Path, *, allow_unsigned_tip: bool = False) -> Verificat
         )
         if not signed:
             result.unsigned_tip = release
-        _check_records(release, states, result)
+        if position <= reusable and known is not None:
+            _check_records_hash(release, result)
+            if position == reusable:
+                states = {i: dataclasses.replace(s) for i, s in known.states.items()}
+        else:
+            _check_records(release, states, result, on_entry)
         result.releases.append(release)
         previous = release
+    result.states, result.reused = states, reusable
     return result
 
 
@@ -162,7 +213,35 @@ def _check_manifest(
     return True
 
 
-def _check_records(release: Release, states: dict[str, EntryState], result: Verification) -> None:
+def known_prefix(root: Path, known: VerifiedHistory | None) -> int:
+    """len(known.manifests) if they are exactly the first releases' manifests, else 0."""
+    dirs = release_dirs(root)
+    if known is None or not known.manifests or len(known.manifests) > len(dirs):
+        return 0
+    try:
+        current = [Release.open(path).manifest_sha256 for path in dirs[: len(known.manifests)]]
+    except ReleaseFormatError:
+        return 0
+    return len(current) if tuple(current) == known.manifests else 0
+
+
+def _check_records_hash(release: Release, result: Verification) -> None:
+    """Only the records file's hash and size against the manifest: the lines were checked before."""
+    expected = release.manifest.files.get(RECORDS_FILE)
+    digest, size = hashlib.sha256(), 0
+    with open(release.path / RECORDS_FILE, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    if expected is None or digest.hexdigest() != expected.sha256 or size != expected.size:
+        result.faults.append(
+            Fault(release.path.name, "records.jsonl sha256 or size does not match the manifest")
+        )
+
+
+def _check_records(
+    release: Release, states: dict[str, EntryState], result: Verification, on_entry: EntryObserver | None
+) -> None:
     """File hash, per-line canonical form and digest, entry format, history, counts."""
     name, manifest = release.path.name, release.manifest
 
@@ -195,6 +274,8 @@ def _check_records(release: Release, states: dict[str, EntryState], result: Veri
                 kind = entry.kind if isinstance(entry, Decision) else states[entry.id].kind
                 kinds.append((entry.op.value, kind.value))
                 apply_entry(states, entry, manifest.sequence, manifest.published, index)
+                if on_entry is not None:
+                    on_entry(release, entry)
             except (ValueError, EntryFormatError, FoldError, KeyError) as exc:
                 fault(f"{where}: {exc if not isinstance(exc, KeyError) else f'unknown entry {exc}'}")
     count = index + 1 if size else 0

@@ -145,6 +145,8 @@ def run_step(name: str, argv: list[str], cwd: Path, logs: Path, env: dict[str, s
         for part in match["steps"].split(","):
             key, _, value = part.strip().rpartition(" ")
             build[key] = float(value.rstrip("s"))
+    if made := re.search(r"^rendered: (.*)$", stdout, re.MULTILINE):
+        print(f"  {name}: rendered {made[1]}")
     step = Step(
         name=name,
         seconds=seconds,

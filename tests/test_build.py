@@ -252,3 +252,27 @@ def test_a_site_with_nothing_published_still_builds(tmp_path: Path, office_key: 
     assert report.published == 0 and report.removed == 1
     assert (out / "pagefind" / "empty" / "pagefind.js").exists() and (out / "search" / "index.html").exists()
     assert COMPANY[0] not in all_output_text(out)
+
+
+def test_weekly_build_checks_only_the_new_release_and_equals_a_clean_build(
+    releases_copy: Path, tmp_path: Path
+) -> None:
+    """The build caches the verified history: a new week's build parses that week's lines only."""
+    held = tmp_path / "held"
+    (releases_copy / "000004").rename(held)
+    releases = verify_releases(releases_copy)
+    out = tmp_path / "build"
+    first = build_site(releases_copy, releases[-1].published, out)
+    assert first.parsed == 3
+    held.rename(releases_copy / "000004")
+    as_of = verify_releases(releases_copy)[-1].published
+    weekly = build_site(releases_copy, as_of, out)
+    assert weekly.parsed == 1
+    clean = build_site(releases_copy, as_of, tmp_path / "clean", incremental=False)
+    assert clean.parsed == 4
+    assert tree_digest(out) == tree_digest(tmp_path / "clean")
+    # A tampered old release is still refused: its hash is checked on every build.
+    path = releases_copy / "000001" / "records.jsonl"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\n ", 1))
+    with pytest.raises(VerificationError, match="000001: records.jsonl sha256"):
+        build_site(releases_copy, as_of, out)

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from disclosure.fold import fold_releases
-from disclosure.site.bundles import plan_bundles
+from disclosure.site.bundles import PLACEHOLDER_URL, Bundle, plan_bundles, plan_index_work
 from disclosure.site.views import RecordView, record_view
 from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
@@ -46,3 +46,51 @@ def test_keys_change_only_where_records_change(signed_releases: SignedTree) -> N
     after = {b.name: b.key for b in plan_bundles([r for r in records if r is not newest])}
     changed = {name for name in before if before[name] != after.get(name)}
     assert len(changed) == 1 and changed <= {b.name for b in plan_bundles(records) if newest in b.records}
+
+
+def indexed_pages(bundles: list[Bundle]) -> dict[str, tuple[str, str]]:
+    pages = {PLACEHOLDER_URL: (bundles[0].name, "")}
+    pages.update({r.url: (b.name, r.digest) for b in bundles for r in b.records})
+    return pages
+
+
+def test_index_work_of_a_full_build_packs_every_entry_into_capped_jobs(signed_releases: SignedTree) -> None:
+    bundles = plan_bundles(sample_records(signed_releases), cap=40)
+    work = plan_index_work(bundles, {}, {}, cap=40)
+    assert work.reused == () and [b for b, _ in work.rebuilt] == bundles
+    indexed = [r.url for _, records in work.jobs for r in records]
+    assert sorted(indexed) == sorted(r.url for b in bundles for r in b.records)  # each entry once
+    assert all(len(records) <= 40 for _, records in work.jobs)
+    assert work.placeholder_job == "job-1"
+    for bundle, sources in work.rebuilt:
+        assert set(sources) == {PLACEHOLDER_URL} | {r.url for r in bundle.records}
+
+
+def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) -> None:
+    records = sample_records(signed_releases)
+    before = plan_bundles(records, cap=40)
+    changed = records[len(records) // 2]
+    amended = dataclasses.replace(changed, digest="0" * 64)  # a new version of the entry
+    after = plan_bundles([amended if r is changed else r for r in records], cap=40)
+    work = plan_index_work(after, {b.name: b.key for b in before}, indexed_pages(before), cap=40)
+    assert [[r.url for r in records] for _, records in work.jobs] == [[changed.url]]
+    assert work.placeholder_job is None
+    (bundle, sources), = work.rebuilt
+    assert changed.url in {r.url for r in bundle.records} and len(work.reused) == len(after) - 1
+    assert sources[changed.url] == "job-1"
+    assert {where for url, where in sources.items() if url not in (changed.url, PLACEHOLDER_URL)} == {bundle.name}
+    assert sources[PLACEHOLDER_URL] == before[0].name  # any old bundle's placeholder is the same page
+    # Records that move to another bundle are read from where they were indexed, not indexed again.
+    regrouped = plan_bundles(records, cap=25)
+    work = plan_index_work(regrouped, {b.name: b.key for b in before}, indexed_pages(before), cap=25)
+    assert work.jobs == ()
+    old_home = {r.url: b.name for b in before for r in b.records}
+    for bundle, sources in work.rebuilt:
+        assert all(sources[r.url] == old_home[r.url] for r in bundle.records)
+
+
+def test_each_bundle_reads_its_new_entries_from_one_job(signed_releases: SignedTree) -> None:
+    bundles = plan_bundles(sample_records(signed_releases), cap=40)
+    work = plan_index_work(bundles, {}, {}, cap=40)
+    for bundle, sources in work.rebuilt:
+        assert len({sources[r.url] for r in bundle.records}) == 1

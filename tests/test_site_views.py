@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from disclosure.fold import fold_releases
 from disclosure.model import Kind
 from disclosure.site.search_terms import name_ngrams
-from disclosure.site.views import PAGE_SIZE, group_entities, newest_first, paginate, record_view
+from disclosure.site.views import PAGE_SIZE, RecordView, group_entities, newest_first, paginate, record_view
 from disclosure.verify import verify_releases
 from tests.factories import COMPANY, RESTAURANT, SHOP
 from tests.site_tree import AS_OF, SiteTree
@@ -53,12 +55,44 @@ def test_entities_group_by_code_newest_first(site_tree: SiteTree) -> None:
     assert SHOP[1] not in entities
 
 
-def test_paginate(site_tree: SiteTree) -> None:
-    records = views(site_tree) * 30
+def many_views(site_tree: SiteTree, copies: int) -> list[RecordView]:
+    """The sample's records many times over, each copy with its own id, newest first."""
+    base = views(site_tree)
+    return newest_first(
+        dataclasses.replace(r, id=f"{r.id[:12]}{n:04d}", decided=r.decided - dt.timedelta(days=n))
+        for n in range(copies)
+        for r in base
+    )
+
+
+def test_paginate_front_and_stretches(site_tree: SiteTree) -> None:
+    records = many_views(site_tree, 100)
     pages = paginate(Kind.PENALTY, "/penalty/", "行政处罚", records)
-    assert len(pages) == -(-len(records) // PAGE_SIZE)
-    assert pages[0].url == "/penalty/" and pages[1].url == "/penalty/page/2/"
-    assert sum(len(p.records) for p in pages) == len(records)
+    front, stretches = pages[0], pages[1:]
+    assert front.url == "/penalty/" and front.records == tuple(records[:PAGE_SIZE])
+    assert all(p.url == f"/penalty/page/{p.records[-1].id}/" for p in stretches)  # named by the oldest
+    assert [r for p in reversed(stretches) for r in p.records] == records  # each record once, in order
+    assert all(PAGE_SIZE // 5 <= len(p.records) <= 3 * PAGE_SIZE for p in stretches[:-1])
+    assert len(records) / (3 * PAGE_SIZE) <= len(stretches) <= len(records) / (PAGE_SIZE // 5)
+    for older, newer in zip(stretches, stretches[1:], strict=False):
+        assert older.newer == newer.url and newer.older == older.url
+    assert stretches[-1].newer == "/penalty/" and stretches[0].older is None
+    assert front.older in {p.url for p in stretches}
+    assert records[PAGE_SIZE] in next(p for p in stretches if p.url == front.older).records
+
+
+def test_adding_or_removing_a_record_changes_only_its_stretch(site_tree: SiteTree) -> None:
+    records = many_views(site_tree, 100)
+
+    def stretches(items: list[RecordView]) -> dict[str, tuple[str, ...]]:
+        pages = paginate(Kind.PENALTY, "/penalty/", "行政处罚", items)[1:]
+        return {p.url: tuple(r.id for r in p.records) for p in pages}
+
+    before = stretches(records)
+    for position in (5, len(records) // 2, len(records) - 3):
+        after = stretches(records[:position] + records[position + 1 :])
+        changed = set(before.items()) ^ set(after.items())
+        assert len({url for url, _ in changed}) <= 3, position  # its stretch, and one merged or renamed
 
 
 def test_feeds_are_valid_atom_and_hold_only_published(built_site: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from disclosure.keys import generate_private_key, key_id
 from disclosure.release import Release
 from disclosure.trust import revoke_key, rotate_key
-from disclosure.verify import VerificationError, check_releases, verify_releases
+from disclosure.verify import VerificationError, VerifiedHistory, check_releases, verify_releases
 from tests.conftest import SignedTree
 
 
@@ -148,3 +148,45 @@ def test_verify_releases_raises_with_every_fault(releases_copy: Path) -> None:
     with pytest.raises(VerificationError) as exc:
         verify_releases(releases_copy)
     assert len(exc.value.faults) == 2
+
+
+def test_known_history_skips_parsing_but_not_hashes(releases_copy: Path) -> None:
+    full = check_releases(releases_copy)
+    known = check_releases_upto(releases_copy, 3)
+    assert known.manifests == tuple(r.manifest_sha256 for r in full.releases[:3])
+    seen: list[int] = []
+    resumed = check_releases(releases_copy, known=known, on_entry=lambda r, _e: seen.append(r.sequence))
+    assert resumed.faults == [] and set(seen) == {4}  # only the new release's lines are parsed
+    assert resumed.states == full.states  # the same history as parsing every line
+    # Releases 1-3 are hashed: a flipped byte is still caught, though its line is not parsed.
+    path = releases_copy / "000002" / "records.jsonl"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert [str(f) for f in check_releases(releases_copy, known=known).faults] == [
+        "000002: records.jsonl sha256 or size does not match the manifest"
+    ]
+
+
+def test_known_history_of_another_tree_is_ignored(releases_copy: Path, tmp_path: Path) -> None:
+    known = check_releases_upto(releases_copy, 3)
+    seen: list[int] = []
+    stale = dataclasses.replace(known, manifests=("0" * 64, *known.manifests[1:]))
+    result = check_releases(releases_copy, known=stale, on_entry=lambda r, _e: seen.append(r.sequence))
+    assert result.faults == [] and result.states == check_releases(releases_copy).states
+    assert sorted(set(seen)) == [1, 2, 3, 4]  # every line parsed again
+    shutil.rmtree(releases_copy / "000004")
+    shutil.rmtree(releases_copy / "000003")  # the tree is now shorter than what is known
+    seen.clear()
+    result = check_releases(releases_copy, known=known, on_entry=lambda r, _e: seen.append(r.sequence))
+    assert result.faults == [] and sorted(set(seen)) == [1, 2]
+
+
+def check_releases_upto(root: Path, count: int) -> VerifiedHistory:
+    """The history of the first ``count`` releases, as an earlier build would have cached it."""
+    partial = root.parent / f"{root.name}-first-{count}"
+    shutil.copytree(root, partial)
+    for path in sorted(partial.glob("0*"))[count:]:
+        shutil.rmtree(path)
+    history = check_releases(partial).history()
+    return VerifiedHistory.from_json(json.loads(json.dumps(history.to_json())))  # as stored

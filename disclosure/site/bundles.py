@@ -15,12 +15,18 @@ bundle then outscores every record of an older one, and merged results come out 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from disclosure.site.filters import sort_date
 from disclosure.site.views import RecordView
+
+if TYPE_CHECKING:
+    from disclosure._internal.pagefind_index import IndexedPage
 
 BUNDLE_CAP = 3000
 PLACEHOLDER_DIR = "_placeholder"
@@ -46,6 +52,84 @@ class Bundle:
     @property
     def path(self) -> str:
         return f"/pagefind/{self.name}/"
+
+
+PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
+
+
+def search_entry_sorts(page: IndexedPage) -> dict[str, str]:
+    """A search entry's sort values, which a Pagefind index does not keep (only their order).
+
+    search_entry.html sorts by ``sort_date(decided)`` and keeps ``decided.isoformat()`` as the
+    ``date`` metadata; the placeholder has no date and sorts at "0".  pagefind_index.read_bundle
+    checks these values against the order Pagefind stored, so a template change cannot go unseen.
+    """
+    date = page.meta.get("date")
+    return {"date": sort_date(dt.date.fromisoformat(date)) if date else "0"}
+
+
+@dataclass(frozen=True)
+class IndexWork:
+    """How this build's bundles get their indexed pages.
+
+    A bundle whose records all kept their search entries is linked from the previous site whole.
+    Any other bundle is written anew from indexed pages: those whose entry did not change are taken
+    from the previous site's bundles (``sources`` names the bundle), the rest from ``jobs``: Pagefind
+    runs over just the new or changed entries, packed up to the cap (``sources`` names the job).
+    """
+
+    reused: tuple[str, ...]  # bundle names
+    rebuilt: tuple[tuple[Bundle, dict[str, str]], ...]  # bundle, page URL -> bundle or job it is read from
+    jobs: tuple[tuple[str, tuple[RecordView, ...]], ...]  # job name, the records whose entries it indexes
+    placeholder_job: str | None  # the job that indexes the placeholder page, if no old bundle has it
+
+
+def plan_index_work(
+    bundles: Sequence[Bundle],
+    previous_bundles: dict[str, str],
+    previous_pages: dict[str, tuple[str, str]],
+    cap: int = BUNDLE_CAP,
+) -> IndexWork:
+    """Which bundles to reuse, rebuild, and which entries Pagefind must index (pure: plans only).
+
+    ``previous_bundles`` maps the previous build's bundle names to keys, ``previous_pages`` each URL
+    it indexed to (its bundle, the digest of the entry indexed); both empty for a full build.
+    """
+    reused: list[str] = []
+    rebuilt: list[tuple[Bundle, dict[str, str]]] = []
+    jobs: list[tuple[str, list[RecordView]]] = []
+    for bundle in bundles:
+        if previous_bundles.get(bundle.name) == bundle.key:
+            reused.append(bundle.name)
+            continue
+        sources: dict[str, str] = {}
+        fresh = []
+        for record in bundle.records:
+            before = previous_pages.get(record.url)
+            if before is not None and before[1] == record.digest:
+                sources[record.url] = before[0]
+            else:
+                fresh.append(record)
+        if fresh:  # a bundle's fresh entries go to one job (bundles are capped too), so it reads one
+            if not jobs or len(jobs[-1][1]) + len(fresh) > cap:
+                jobs.append((f"job-{len(jobs) + 1}", []))
+            jobs[-1][1].extend(fresh)
+            sources.update((record.url, jobs[-1][0]) for record in fresh)
+        rebuilt.append((bundle, sources))
+    placeholder_source = previous_pages.get(PLACEHOLDER_URL)
+    placeholder_job = None
+    if rebuilt and placeholder_source is None:
+        if not jobs:
+            jobs.append(("job-1", []))
+        placeholder_job = jobs[0][0]
+    for _bundle, sources in rebuilt:
+        sources[PLACEHOLDER_URL] = placeholder_job or (placeholder_source or ("", ""))[0]
+    return IndexWork(
+        reused=tuple(reused),
+        rebuilt=tuple(rebuilt),
+        jobs=tuple((name, tuple(records)) for name, records in jobs),
+        placeholder_job=placeholder_job,
+    )
 
 
 def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[Bundle]:

@@ -22,11 +22,17 @@ import jinja2
 from markupsafe import Markup
 
 from disclosure.fold import FoldResult
-from disclosure.model import Decision, Kind, Op, Removal
-from disclosure.office import timeliness_report
+from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
 from disclosure.site import downloads, feeds
-from disclosure.site.bundles import PLACEHOLDER_DIR, PLACEHOLDER_WORD, Bundle, plan_bundles
+from disclosure.site.bundles import (
+    PLACEHOLDER_URL,
+    PLACEHOLDER_WORD,
+    Bundle,
+    IndexWork,
+    plan_bundles,
+    plan_index_work,
+)
 from disclosure.site.charts import MonthCount, monthly_timeliness_svg
 from disclosure.site.markup import render_markdown
 from disclosure.site.views import (
@@ -41,6 +47,7 @@ from disclosure.site.views import (
     record_view,
     removed_view,
 )
+from disclosure.tally import ReleaseTally, timeliness
 from disclosure.trust import KEYS_DIR, TrustStore
 
 # Scratch folder in the output: one minimal page per record, at the record's URL, for Pagefind to
@@ -63,10 +70,14 @@ class SiteInput:
     fold: FoldResult
     trust: TrustStore
     releases_root: Path
+    tallies: Sequence[ReleaseTally] = ()  # one per release, from the verification pass
     site_url: str = ""
     previous: Path | None = None  # the site this build replaces: unchanged files are linked from it
     reusable: dict[str, Reusable] = field(default_factory=dict)
     previous_bundles: dict[str, str] = field(default_factory=dict)  # bundle name -> key
+    previous_pages: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # URL -> indexed in (bundle, digest)
     workers: int = 1
     result: Output | None = None  # filled in by the renderer
 
@@ -103,9 +114,9 @@ class Output:
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
     pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
-    linked: int = 0
+    linked_paths: set[str] = field(default_factory=set)
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
-    reused_bundles: set[str] = field(default_factory=set)  # unchanged since the previous build
+    index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), (), None))
 
     def write(self, relative: str, data: Content | Callable[[], Content], *, key: str | None = None) -> None:
         self.written.append(relative)
@@ -140,7 +151,7 @@ class Output:
         target = self.root / relative
         _make_parent(target)
         os.link(source, target)
-        self.linked += 1
+        self.linked_paths.add(relative)
         return True
 
     def flush(self, workers: int) -> int:
@@ -160,10 +171,18 @@ class Output:
             self.pending = []
         return count
 
+    def rendered_by_type(self) -> Counter[str]:
+        """How many files of each type were made, not linked: where an incremental build spends."""
+        linked = self.linked_paths
+        return Counter(file_type(path) for path in self.written if path not in linked)
+
     def stat_keys(self) -> dict[str, Reusable]:
         """The keyed files as written, for the next build's reuse check."""
         result = {}
         for relative, key in self.keys.items():
+            if relative in self.linked_paths:  # a hard link: the same inode, so the same stat
+                result[relative] = self.reusable[relative]
+                continue
             stat = (self.root / relative).stat()
             result[relative] = Reusable(key, stat.st_size, stat.st_mtime_ns)
         return result
@@ -193,6 +212,23 @@ def _write_file(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+_LIST_AXES = {"page", "district", "department", "year"}
+
+
+def file_type(relative: str) -> str:
+    """A coarse type of an output file, for the build's log."""
+    parts = relative.split("/")
+    if parts[0] == INDEX_SOURCE:
+        return "search entry"
+    if parts[0] in {kind.value for kind in KIND_ORDER}:
+        if parts[-1] == "record.json":
+            return "record.json"
+        if len(parts) == 3 and parts[1] not in _LIST_AXES:
+            return "record page"
+        return "list page"
+    return parts[0] if len(parts) > 1 else "top-level"
+
+
 def content_key(*parts: object) -> str:
     """A digest of a page's inputs, given as small stable values (entry digests stand for entries)."""
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
@@ -202,7 +238,7 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     """Every page and file of the portal; pages whose inputs did not change are linked, not rendered."""
     records = newest_first(record_view(r) for r in site.fold.published())
     removed = [removed_view(r) for r in site.fold.removed()]
-    release_views = _release_views(site.releases)
+    release_views = _release_views(site.releases, site.tallies)
     latest = release_views[-1] if release_views else None
     # Only what every page shows goes here; dates that change daily would defeat reuse.
     common: dict[str, Any] = {"kinds": KIND_ORDER, "site_url": site.site_url}
@@ -231,14 +267,15 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     for gone in removed:
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
     output.bundles = plan_bundles(records)
-    for bundle in output.bundles:
-        if site.previous is not None and site.previous_bundles.get(bundle.name) == bundle.key:
-            output.reused_bundles.add(bundle.name)
-            continue
-        base = f"{INDEX_SOURCE}/{bundle.name}"
-        output.write(f"{base}/{PLACEHOLDER_DIR}/index.html", PLACEHOLDER_PAGE)
-        for record in bundle.records:
-            output.write(f"{base}{record.url}index.html", search_entry(record))
+    previous = (site.previous_bundles, site.previous_pages) if site.previous is not None else ({}, {})
+    output.index_work = plan_index_work(output.bundles, *previous)
+    for job, job_records in output.index_work.jobs:
+        for record in job_records:
+            output.write(f"{INDEX_SOURCE}/{job}{record.url}index.html", search_entry(record))
+    if output.index_work.placeholder_job:
+        output.write(
+            f"{INDEX_SOURCE}/{output.index_work.placeholder_job}{PLACEHOLDER_URL}index.html", PLACEHOLDER_PAGE
+        )
     entities = group_entities(records)
     for entity in entities:
         digests = [r.digest for _, group in entity.groups for r in group]
@@ -273,7 +310,8 @@ def _render_lists(records: list[RecordView], render: Any, output: Output) -> Non
         items = by_kind.get(kind, [])
         kind_facets = facets(kind, items)
         nav = {axis: [f for f, _ in values] for axis, values in kind_facets.items()}
-        nav_key = content_key(nav)
+        # Counts are shown on the fronts only: every page would change with each record otherwise.
+        nav_keys = (content_key(nav), content_key({a: [(f.label, f.url) for f in v] for a, v in nav.items()}))
         groups = [(f"/{kind.value}/", kind.label, items)] + [
             (facet.url, f"{kind.label} · {FACET_LABELS[axis]} · {facet.label}", group)
             for axis, values in kind_facets.items()
@@ -282,38 +320,27 @@ def _render_lists(records: list[RecordView], render: Any, output: Output) -> Non
         for base_url, title, group in groups:
             for page in paginate(kind, base_url, title, group):
                 digests = [r.digest for r in page.records]
-                key = content_key(nav_key, page.title, page.number, page.count, page.total, digests)
+                shown = (page.total,) if page.is_front else (page.name,)
+                key = content_key(nav_keys[not page.is_front], page.title, shown, page.newer, page.older, digests)
                 view = render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS)
                 output.page(page.url, view, key=key)
 
 
-def _release_views(releases: Sequence[Release]) -> list[ReleaseView]:
+def _release_views(releases: Sequence[Release], tallies: Sequence[ReleaseTally]) -> list[ReleaseView]:
     """Release notes: counts per kind and op, and per department (no entry is named)."""
-    department_of: dict[str, str] = {}
-    views = []
-    for release in releases:
-        by_department: dict[str, Counter[str]] = defaultdict(Counter)
-        total = 0
-        for _line, entry in release.entries():
-            total += 1
-            if isinstance(entry, Decision):
-                department_of[entry.id] = entry.department.name
-                by_department[entry.department.name][entry.op.label] += 1
-            elif isinstance(entry, Removal):
-                by_department[department_of.get(entry.id, "")][entry.op.label] += 1
-        views.append(
-            ReleaseView(
-                sequence=release.sequence,
-                name=release.path.name,
-                published=release.published,
-                key=release.manifest.key or "",
-                manifest_sha256=release.manifest_sha256,
-                counts=release.manifest.counts,
-                by_department=dict(sorted(by_department.items())),
-                total=total,
-            )
+    return [
+        ReleaseView(
+            sequence=release.sequence,
+            name=release.path.name,
+            published=release.published,
+            key=release.manifest.key or "",
+            manifest_sha256=release.manifest_sha256,
+            counts=release.manifest.counts,
+            by_department=dict(sorted(tally.by_department.items())),
+            total=tally.total,
         )
-    return views
+        for release, tally in zip(releases, tallies, strict=True)
+    ]
 
 
 def _render_releases(
@@ -372,8 +399,7 @@ def _render_feeds_and_data(
 
 def _render_stats(site: SiteInput, render: Any, dated: dict[str, Any], output: Output) -> None:
     """/stats/: the 7-working-day rule, per department and per month, over the releases applied."""
-    applied = [r for r in site.releases if r.published <= site.fold.as_of]
-    departments = timeliness_report(applied)
+    departments = timeliness([t for t in site.tallies if t.published <= site.fold.as_of])
     months: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for department in departments:
         for month, (total, late) in department.by_month.items():

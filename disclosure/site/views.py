@@ -7,6 +7,7 @@ decided here: a removed record's view has no name, code or detail to leak.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -116,22 +117,29 @@ class EntityView:
 
 @dataclass(frozen=True)
 class ListPage:
-    """One page of a list: /<kind>/, /<kind>/district/<d>/, ... and their /page/N/."""
+    """One page of a list: the front (/<kind>/, /<kind>/district/<d>/, ...) or a stretch of it.
+
+    The front shows the newest PAGE_SIZE records with counts.  The rest are stretches at
+    /<base>/page/<id of the stretch's oldest record>/ (see :func:`paginate`), named and cut so that
+    a new or removed record changes the one stretch that holds it, not every page after it.
+    """
 
     kind: Kind
     base_url: str
     title: str
-    number: int
-    count: int  # pages in this list
-    total: int  # records in this list
-    records: tuple[RecordView, ...]
+    name: str | None  # None for the front
+    total: int  # records in this list (shown on the front only)
+    records: tuple[RecordView, ...]  # newest first
+    newer: str | None = None  # the next page's URL either way
+    older: str | None = None
 
     @property
     def url(self) -> str:
-        return page_url(self.base_url, self.number)
+        return self.base_url if self.name is None else stretch_url(self.base_url, self.name)
 
-    def link(self, number: int) -> str:
-        return page_url(self.base_url, number)
+    @property
+    def is_front(self) -> bool:
+        return self.name is None
 
 
 @dataclass(frozen=True)
@@ -144,8 +152,8 @@ class Facet:
     url: str
 
 
-def page_url(base_url: str, number: int) -> str:
-    return base_url if number == 1 else f"{base_url}page/{number}/"
+def stretch_url(base_url: str, name: str) -> str:
+    return f"{base_url}page/{name}/"
 
 
 def record_url(kind: Kind, entry_id: str) -> str:
@@ -267,19 +275,61 @@ def group_entities(records: Iterable[RecordView]) -> list[EntityView]:
 
 
 def paginate(kind: Kind, base_url: str, title: str, records: Sequence[RecordView]) -> list[ListPage]:
-    count = max(1, -(-len(records) // PAGE_SIZE))
-    return [
-        ListPage(
-            kind=kind,
-            base_url=base_url,
-            title=title,
-            number=n + 1,
-            count=count,
-            total=len(records),
-            records=tuple(records[n * PAGE_SIZE : (n + 1) * PAGE_SIZE]),
+    """The front page and the stretches of one list (``records`` newest first).
+
+    Stretches are cut by content, not by count: oldest to newest, a stretch ends after a record
+    whose id hashes to 0 modulo PAGE_SIZE (so about PAGE_SIZE records a stretch), once it has
+    PAGE_SIZE // 5 records, and at 3 * PAGE_SIZE at the latest; it is named by its oldest record.
+    Adding or removing a record then moves the cuts of its own stretch only, where numbered pages
+    of a newest-first list would all shift: a weekly build re-renders a few pages per list.
+    """
+    oldest_first = list(reversed(records))
+    stretches: list[list[RecordView]] = [[]]
+    for record in oldest_first:
+        current = stretches[-1]
+        current.append(record)
+        if len(current) >= 3 * PAGE_SIZE or (len(current) >= PAGE_SIZE // 5 and _cuts_after(record)):
+            stretches.append([])
+    if not stretches[-1]:
+        stretches.pop()
+    names = [stretch[0].id for stretch in stretches]
+    urls = [stretch_url(base_url, name) for name in names]
+    pages = [
+        ListPage(kind, base_url, title, None, len(records), tuple(records[:PAGE_SIZE]), older=_older_of_front(
+            oldest_first, stretches, urls))
+    ]  # fmt: skip
+    for i, stretch in enumerate(stretches):
+        pages.append(
+            ListPage(
+                kind=kind,
+                base_url=base_url,
+                title=title,
+                name=names[i],
+                total=len(records),
+                records=tuple(reversed(stretch)),
+                newer=urls[i + 1] if i + 1 < len(urls) else base_url,
+                older=urls[i - 1] if i > 0 else None,
+            )
         )
-        for n in range(count)
-    ]
+    return pages
+
+
+def _cuts_after(record: RecordView) -> bool:
+    return int(hashlib.sha256(record.id.encode()).hexdigest()[:8], 16) % PAGE_SIZE == 0
+
+
+def _older_of_front(
+    oldest_first: list[RecordView], stretches: list[list[RecordView]], urls: list[str]
+) -> str | None:
+    """The stretch holding the newest record the front does not show."""
+    position = len(oldest_first) - PAGE_SIZE - 1  # that record's place, oldest first
+    if position < 0:
+        return None
+    for stretch, url in zip(stretches, urls, strict=True):
+        if position < len(stretch):
+            return url
+        position -= len(stretch)
+    return None
 
 
 def facets(kind: Kind, records: Sequence[RecordView]) -> dict[str, list[tuple[Facet, list[RecordView]]]]:
