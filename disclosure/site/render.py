@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from disclosure.site.charts import MonthCount, monthly_timeliness_svg
 from disclosure.site.markup import render_markdown
 from disclosure.site.views import (
     KIND_ORDER,
+    Facet,
+    ListPage,
     RecordView,
     ReleaseView,
     counts_by_kind,
@@ -303,15 +305,30 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
 
 
 def _render_lists(records: list[RecordView], render: Any, output: Output) -> None:
+    for page, nav, key in list_pages(records):
+        view = render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS)
+        output.page(page.url, view, key=key)
+
+
+Nav = dict[str, list[Facet]]
+
+
+def list_pages(records: list[RecordView]) -> Iterator[tuple[ListPage, Nav, str]]:
+    """Every list page with the facet navigation it shows and the key of its inputs."""
     by_kind: dict[Kind, list[RecordView]] = defaultdict(list)
     for record in records:
         by_kind[record.kind].append(record)
     for kind in KIND_ORDER:
         items = by_kind.get(kind, [])
         kind_facets = facets(kind, items)
-        nav = {axis: [f for f, _ in values] for axis, values in kind_facets.items()}
-        # Counts are shown on the fronts only: every page would change with each record otherwise.
-        nav_keys = (content_key(nav), content_key({a: [(f.label, f.url) for f in v] for a, v in nav.items()}))
+        by_count = {axis: [f for f, _ in values] for axis, values in kind_facets.items()}
+        # Counts, and the order by count, are on the fronts only: every page would change with
+        # each record otherwise.  Stretches list the facets by name.
+        by_name = {axis: sorted(fs, key=lambda f: (f.label, f.url)) for axis, fs in by_count.items()}
+        navs = (
+            (by_count, content_key(by_count)),
+            (by_name, content_key({a: [(f.label, f.url) for f in fs] for a, fs in by_name.items()})),
+        )
         groups = [(f"/{kind.value}/", kind.label, items)] + [
             (facet.url, f"{kind.label} · {FACET_LABELS[axis]} · {facet.label}", group)
             for axis, values in kind_facets.items()
@@ -321,9 +338,8 @@ def _render_lists(records: list[RecordView], render: Any, output: Output) -> Non
             for page in paginate(kind, base_url, title, group):
                 digests = [r.digest for r in page.records]
                 shown = (page.total,) if page.is_front else (page.name,)
-                key = content_key(nav_keys[not page.is_front], page.title, shown, page.newer, page.older, digests)
-                view = render("list.html", page=page, facets=nav, facet_labels=FACET_LABELS)
-                output.page(page.url, view, key=key)
+                nav, nav_key = navs[not page.is_front]
+                yield page, nav, content_key(nav_key, page.title, shown, page.newer, page.older, digests)
 
 
 def _release_views(releases: Sequence[Release], tallies: Sequence[ReleaseTally]) -> list[ReleaseView]:
