@@ -129,7 +129,8 @@ function resultItem(data) {
   const meta = document.createElement("p");
   meta.className = "meta";
   const kind = KIND_LABELS[new URL(data.url, window.location.href).pathname.split("/")[1]];
-  meta.textContent = [kind, data.meta.date].filter(Boolean).join(" · ");
+  const date = (data.filters["日期"] || [])[0]; // a filter, so that it is not indexed (search_entry.html)
+  meta.textContent = [kind, date].filter(Boolean).join(" · ");
   if (data.meta.entity) {
     const entity = document.createElement("a");
     entity.href = `/entity/${encodeURIComponent(data.meta.entity)}/`;
