@@ -55,7 +55,23 @@ function mergeNext() {
   return merging;
 }
 
-function searchMerged(q, filters) {
+// Pagefind 1.5.2 loads, for each query word, only the index chunk whose word range holds the word
+// itself; the words it starts ("福州市" starts 福州市仓山区…, 福州市鼓楼区…) can run on into the next chunk,
+// and those are then never found (docs/search.md).  So the chunks holding the end of each word's run
+// are loaded first: the word followed by U+FFFB, which sorts after every character of a name, and
+// which the browser's segmenter keeps in the same word (a format character; trim() keeps it too).
+const segmenter = new Intl.Segmenter("zh-CN", { granularity: "word" });
+const RUN_END = "\ufffb";
+
+function runEnds(q) {
+  return [...segmenter.segment(q.replace(/"/g, " "))]
+    .filter((s) => s.isWordLike)
+    .map((s) => s.segment + RUN_END)
+    .join(" ");
+}
+
+async function searchMerged(q, filters) {
+  if (q) await pagefind.preload(runEnds(q), { filters });
   return pagefind.search(q || null, { filters, sort: { date: "desc" } });
 }
 
