@@ -86,7 +86,7 @@ def _html(entry: Entry) -> str:
 <span data-pagefind-filter="部门[data-value]" data-value="{entry.department}"></span>
 <span data-pagefind-filter="年度[data-value]" data-value="{entry.decided.year}"></span>
 <span data-pagefind-sort="date[data-value]" data-value="{sort_date(entry.decided)}"></span>
-<span data-pagefind-meta="date[data-value]" data-value="{entry.decided.isoformat()}"></span>
+<span data-pagefind-filter="日期[data-value]" data-value="{entry.decided.isoformat()}"></span>
 {entity}
 <p data-pagefind-weight="8">{entry.title.split("案")[0]} {entry.entity or ""}</p>
 <p>{entry.body}</p>
@@ -165,14 +165,14 @@ def test_same_pages_give_the_same_bytes(built: Built) -> None:
     assert full == tree(built.merged)
     assert full == tree(built.removed)
     assert len([name for name in full if name.startswith("index/")]) >= 1
-    assert len([name for name in full if name.startswith("filter/")]) == 4
+    assert len([name for name in full if name.startswith("filter/")]) == 5  # 类别, 区县, 部门, 年度, 日期
 
 
 def test_reading_back_gives_the_same_pages(built: Built, tmp_path: Path) -> None:
     pages = read(built.fresh)
     assert len(pages) == len(S) + 1
     assert read(built.full) == pages  # nothing per page is lost or changed by the canonical writer
-    assert {p.meta_fields for p in pages.values()} > {("date", "entity", "title")}  # field ids were re-based
+    assert {p.meta_fields for p in pages.values()} > {("entity", "title")}  # field ids were re-based
     assert any(p.variants for p in pages.values())  # diacritic forms (Société, Müller) survive
     write_bundle(pages.values(), tmp_path / "again", runtime=built.full)
     assert tree(tmp_path / "again") == tree(built.full)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from disclosure.fold import fold_releases
 from disclosure.model import Kind
-from disclosure.site.search_terms import name_ngrams
+from disclosure.site.search_terms import merge_grams, suffix_grams
 from disclosure.site.views import PAGE_SIZE, RecordView, group_entities, newest_first, paginate, record_view
 from disclosure.verify import verify_releases
 from tests.factories import COMPANY, RESTAURANT, SHOP
@@ -23,11 +23,24 @@ def views(site_tree: SiteTree):  # type: ignore[no-untyped-def]
     return newest_first(record_view(r) for r in fold.published())
 
 
-def test_name_ngrams_cover_every_fragment() -> None:
-    grams = name_ngrams(["福州鑫源贸易有限公司", "ABC科技"])
-    assert "鑫源" in grams and "源贸易" in grams and "科技" in grams
-    assert len(grams) == len(set(grams))
-    assert all(len(g) in (2, 3) for g in grams)
+def test_suffix_grams_start_every_fragment() -> None:
+    names = ["福州鑫源贸易有限公司", "ABC科技", "陈长航"]
+    grams = suffix_grams(names, 4)
+    assert grams[:3] == ["福州鑫源", "州鑫源贸", "鑫源贸易"]
+    assert len(grams) == len(set(grams)) and all(1 <= len(g) <= 4 for g in grams)
+    # Every Han substring of at most 4 characters starts a gram, whatever cut ICU makes of it.
+    for name in names:
+        for run in ("".join(c if "\u3400" <= c <= "\u9fff" else " " for c in name)).split():
+            for i in range(len(run)):
+                for j in range(i + 1, min(len(run), i + 4) + 1):
+                    assert any(g.startswith(run[i:j]) for g in grams), run[i:j]
+    assert "航" in grams and "ABC" not in " ".join(grams)
+    assert "公司" in grams and "司" in grams  # the run's tail: nothing longer starts there
+    assert "鑫源" not in grams  # it starts 鑫源贸易, which is there
+
+
+def test_merge_grams_drops_grams_that_start_another() -> None:
+    assert merge_grams(["鼓楼", "检测"], ["鼓楼区", "检"]) == ["检测", "鼓楼区"]
 
 
 def test_record_view_labels_and_provenance(site_tree: SiteTree) -> None:
@@ -39,7 +52,9 @@ def test_record_view_labels_and_provenance(site_tree: SiteTree) -> None:
     assert penalty.entity_url == f"/entity/{COMPANY[1]}/"
     assert penalty.district == "鼓楼区" and penalty.district_code == "350102"
     assert penalty.release == 1 and len(penalty.digest) == 64
-    assert "鑫源" in penalty.search_terms.split()
+    terms = penalty.search_terms.split()
+    assert any(t.startswith("鑫源") for t in terms) and any(t.startswith("源") for t in terms)
+    assert any(t.startswith("市监处") for t in terms)  # the document number's Han part
     searchable = {f.label for f in penalty.fields if f.searchable}
     assert "违法事实" in searchable and "处罚机关" not in searchable
 

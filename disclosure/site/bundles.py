@@ -55,17 +55,18 @@ class Bundle:
 
 
 PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
+DATE_FILTER = "日期"  # search_entry.html: the decision date, shown with each result
 
 
 def search_entry_sorts(page: IndexedPage) -> dict[str, str]:
     """A search entry's sort values, which a Pagefind index does not keep (only their order).
 
     search_entry.html sorts by ``sort_date(decided)`` and keeps ``decided.isoformat()`` as the
-    ``date`` metadata; the placeholder has no date and sorts at "0".  pagefind_index.read_bundle
+    value of the 日期 filter; the placeholder has no date and sorts at "0".  pagefind_index.read_bundle
     checks these values against the order Pagefind stored, so a template change cannot go unseen.
     """
-    date = page.meta.get("date")
-    return {"date": sort_date(dt.date.fromisoformat(date)) if date else "0"}
+    dates = page.filters.get(DATE_FILTER)
+    return {"date": sort_date(dt.date.fromisoformat(dates[0])) if dates else "0"}
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,16 @@ from disclosure.model import (
     Kind,
     Op,
 )
-from disclosure.site.search_terms import name_ngrams
+from disclosure.site.search_terms import merge_grams, suffix_grams
 
 KIND_ORDER: tuple[Kind, ...] = (Kind.PENALTY, Kind.LICENSING, Kind.BLACKLIST, Kind.REDLIST, Kind.CASE)
 PAGE_SIZE = 50
 # Fields shown in the record's heading block rather than in the table of fields.
 _HEADING_FIELDS = frozenset({"subject_name", "subjects", "body"})
+# Suffix grams in the search entry (search_terms.py): their longest, for names and numbers / facts.
+NAME_GRAM = 4
+FACTS_GRAM = 3
+_GRAM_NUMBER_FIELDS = ("document_number", "case_number")
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,18 @@ class RecordView:
 
     @property
     def search_terms(self) -> str:
-        return " ".join(name_ngrams([self.subject_name, *(name for name, _ in self.case_subjects)]))
+        """Suffix grams of what identifies and describes the record (search_terms.py), for the index.
+
+        Names and document numbers up to 4 characters (a name's fragments are typed at 2-4),
+        the 违法事实 up to 3 (ICU cuts an unknown phrase into words of 1-3 characters).
+        """
+        fields = self.entry.fields
+        names = [self.subject_name, *(name for name, _ in self.case_subjects)]
+        numbers = [str(fields[k]) for k in _GRAM_NUMBER_FIELDS if fields.get(k)]
+        facts = [str(fields["facts"])] if fields.get("facts") else []
+        return " ".join(
+            merge_grams(suffix_grams([*names, *numbers], NAME_GRAM), suffix_grams(facts, FACTS_GRAM))
+        )
 
     @property
     def body_markdown(self) -> str:

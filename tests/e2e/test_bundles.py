@@ -14,7 +14,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from disclosure.build import build_site
+from disclosure.fold import fold_releases
 from disclosure.site.bundles import plan_bundles
+from disclosure.site.views import record_url
+from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
 from tests.e2e.conftest import _QuietHandler
 
@@ -66,4 +69,28 @@ def test_merged_results_come_newest_first(sample_site: tuple[str, Path], browser
     assert dates == sorted(dates, reverse=True), dates
     bundles = json.loads((out / "pagefind" / "bundles.json").read_text())
     assert sum(1 for b in bundles if b["count"]) >= 3
+    page.close()
+
+
+def test_a_number_in_the_oldest_bundle_comes_first(
+    sample_site: tuple[str, Path], signed_releases: SignedTree, browser: object
+) -> None:
+    # Typed whole, a licence number is searched exactly (search.js IDENTIFIER): the newer bundles,
+    # which lack it, must not answer with their own words it starts with ("ws", "jy").
+    url, _ = sample_site
+    assert isinstance(browser, Browser)
+    fold = fold_releases(verify_releases(signed_releases.root), signed_releases.weeks[-1])
+    licensed = [p for p in fold.published() if p.entry.fields.get("license_number")]
+    oldest = min(licensed, key=lambda p: (p.entry.decided, p.entry.id))
+    number = str(oldest.entry.fields["license_number"])
+    expected = {
+        record_url(p.entry.kind, p.entry.id) for p in licensed if p.entry.fields["license_number"] == number
+    }
+    page = browser.new_page()
+    page.goto(f"{url}/search/?q={number}")
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"找到 \d+ 条结果"), timeout=20_000)
+    shown = {
+        a.split("#")[0] for a in page.locator(".result-title a").evaluate_all("as => as.map(a => a.pathname)")
+    }
+    assert shown == expected, (number, shown)
     page.close()

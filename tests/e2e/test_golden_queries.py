@@ -39,9 +39,9 @@ pytestmark = pytest.mark.xdist_group("site")
 AS_OF = dt.date(2026, 11, 20)
 RECORDS_PER_WEEK = 550  # four weeks: about 1,900 published as of AS_OF
 SEED = 7
-# Measured on this site: 0.921 (docs/search.md).  The target is 0.95: raise this as the
-# index improves; never lower it below 0.80.
-MIN_RECALL = 0.89
+# Measured on this site: 0.996 (docs/search.md; 0.921 before the suffix grams, the district filter
+# and exact identifiers).  The target is 0.95; never lower this below it.
+MIN_RECALL = 0.97
 URL_SAMPLE_EVERY = 6  # every 6th query is also opened as a link (a page load costs ~0.5 s)
 
 

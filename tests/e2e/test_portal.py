@@ -48,6 +48,16 @@ def test_search_with_a_filter(page: Page, site_url: str) -> None:
     assert "kind=" not in page.url  # the URL follows the filters, so it can be shared
 
 
+def test_a_district_word_is_the_district_filter(page: Page, site_url: str) -> None:
+    # Both names have 公司; only the trading company is registered in 鼓楼区 (its code's 350102),
+    # and neither name says so.
+    for district in ("鼓楼区", "鼓楼"):
+        titles = search(page, site_url, f"{district} 公司")
+        assert any(COMPANY[0] in t for t in titles) and not any(RESTAURANT[0] in t for t in titles)
+        expect(page.locator("#search-status")).to_contain_text("已按区县“鼓楼区”筛选")
+    assert "q=%E9%BC%93" in page.url  # the query stays as typed
+
+
 def test_removed_subject_is_not_found(page: Page, site_url: str) -> None:
     # Pagefind may answer with records that share some of the query's words: never with the shop.
     for query in (SHOP[0], SHOP[1], "张记", WITHDRAWN_NUMBER):

@@ -16,6 +16,32 @@ let bundles = []; // newest first, from /pagefind/bundles.json (see disclosure/s
 let merged = 0;
 let merging = Promise.resolve();
 let current = { results: [], shown: 0, token: 0 };
+let districts = []; // the 区县 filter's values, from the page (see districtFilter)
+
+// A credit code, licence or other number typed whole (letters and digits, one word, 8 or more
+// characters with a digit) is searched for exactly.  Otherwise a bundle without it answers with the
+// longest word of its own that the number starts with (a licence's "ws" prefix, docs/search.md,
+// cause 3): look-alikes that fill the first page before the bundle holding the number is merged.
+const IDENTIFIER = /^(?=[0-9A-Za-z]*[0-9])[0-9A-Za-z]{8,}$/;
+
+// "鼓楼区 餐饮": a word of the query that names a district (or a district without 区/县/市, "鼓楼")
+// becomes the 区县 filter.  Records are filed under the district of their credit code, which their
+// names often do not say, and the browser cuts 鼓楼区 into 鼓|楼|区, which few records have as words.
+// Only whole words separated by spaces, and only when no district is chosen by hand.
+function districtFilter(q, filters) {
+  const words = q.split(/\s+/).filter(Boolean);
+  if (filters["区县"] || words.length < 2) return { q, filters };
+  const named = (word) =>
+    districts.find((d) => d === word || (word.length >= 2 && d.length > word.length && d.slice(0, -1) === word && /[区县市]$/.test(d)));
+  const found = words.map(named);
+  const district = found.find(Boolean);
+  if (!district) return { q, filters };
+  return {
+    q: words.filter((_, i) => !found[i]).join(" "),
+    filters: { ...filters, 区县: [district] },
+    district,
+  };
+}
 
 // Bundles are merged newest first and only as far as needed: a query's first results rarely need
 // more than the newest one, so the first answer loads little; the rest are merged to count.
@@ -29,7 +55,23 @@ function mergeNext() {
   return merging;
 }
 
-function searchMerged(q, filters) {
+// Pagefind 1.5.2 loads, for each query word, only the index chunk whose word range holds the word
+// itself; the words it starts ("福州市" starts 福州市仓山区…, 福州市鼓楼区…) can run on into the next chunk,
+// and those are then never found (docs/search.md).  So the chunks holding the end of each word's run
+// are loaded first: the word followed by U+FFFB, which sorts after every character of a name, and
+// which the browser's segmenter keeps in the same word (a format character; trim() keeps it too).
+const segmenter = new Intl.Segmenter("zh-CN", { granularity: "word" });
+const RUN_END = "\ufffb";
+
+function runEnds(q) {
+  return [...segmenter.segment(q.replace(/"/g, " "))]
+    .filter((s) => s.isWordLike)
+    .map((s) => s.segment + RUN_END)
+    .join(" ");
+}
+
+async function searchMerged(q, filters) {
+  if (q) await pagefind.preload(runEnds(q), { filters });
   return pagefind.search(q || null, { filters, sort: { date: "desc" } });
 }
 
@@ -103,7 +145,8 @@ function resultItem(data) {
   const meta = document.createElement("p");
   meta.className = "meta";
   const kind = KIND_LABELS[new URL(data.url, window.location.href).pathname.split("/")[1]];
-  meta.textContent = [kind, data.meta.date].filter(Boolean).join(" · ");
+  const date = (data.filters["日期"] || [])[0]; // a filter, so that it is not indexed (search_entry.html)
+  meta.textContent = [kind, date].filter(Boolean).join(" · ");
   if (data.meta.entity) {
     const entity = document.createElement("a");
     entity.href = `/entity/${encodeURIComponent(data.meta.entity)}/`;
@@ -140,15 +183,19 @@ async function run() {
     return;
   }
   statusLine.textContent = "正在搜索……";
-  let search = await searchMerged(q, filters);
-  while (search.results.length < PAGE && merged < bundles.length) {
-    await mergeNext();
-    search = await searchMerged(q, filters);
+  const asked = districtFilter(q, filters);
+  // An identifier is looked for exactly in every bundle; if none has it, as any other query.
+  let terms = IDENTIFIER.test(asked.q) ? `"${asked.q}"` : asked.q;
+  let search = await firstPage(terms, asked.filters);
+  if (!search.results.length && terms !== asked.q) {
+    terms = asked.q;
+    search = await firstPage(terms, asked.filters);
   }
   if (token !== current.token) return;
   current = { results: search.results, shown: 0, token };
+  const how = asked.district ? `（已按区县“${asked.district}”筛选）` : "";
   if (!search.results.length) {
-    statusLine.textContent = q ? `没有找到与“${q}”匹配的信息。` : "没有符合筛选条件的信息。";
+    statusLine.textContent = q ? `没有找到与“${q}”匹配的信息${how}。` : "没有符合筛选条件的信息。";
     none.hidden = false;
     return;
   }
@@ -157,17 +204,27 @@ async function run() {
   // The status is set last: when it says 找到, the first results are on the page.
   const complete = merged >= bundles.length;
   statusLine.textContent = complete
-    ? `找到 ${search.results.length} 条结果，按日期从新到旧排列。`
-    : `找到 ${search.results.length} 条以上结果，按日期从新到旧排列，正在统计总数……`;
-  if (!complete) countTheRest(q, filters, token);
+    ? `找到 ${search.results.length} 条结果${how}，按日期从新到旧排列。`
+    : `找到 ${search.results.length} 条以上结果${how}，按日期从新到旧排列，正在统计总数……`;
+  if (!complete) countTheRest(terms, asked.filters, how, token);
 }
 
-async function countTheRest(q, filters, token) {
+// Merges bundles, newest first, until the query has a page of results or none are left.
+async function firstPage(terms, filters) {
+  let search = await searchMerged(terms, filters);
+  while (search.results.length < PAGE && merged < bundles.length) {
+    await mergeNext();
+    search = await searchMerged(terms, filters);
+  }
+  return search;
+}
+
+async function countTheRest(terms, filters, how, token) {
   while (merged < bundles.length) await mergeNext();
-  const search = await searchMerged(q, filters);
+  const search = await searchMerged(terms, filters);
   if (token !== current.token) return;
   current.results = search.results; // newer bundles outrank older ones: what is shown stays first
-  statusLine.textContent = `找到 ${search.results.length} 条结果，按日期从新到旧排列。`;
+  statusLine.textContent = `找到 ${search.results.length} 条结果${how}，按日期从新到旧排列。`;
   more.hidden = current.shown >= current.results.length;
 }
 
@@ -189,7 +246,9 @@ async function main() {
   pagefind.init();
   await mergeNext();
   // Filter values come with the page (all bundles'), not from Pagefind (only the merged ones').
-  renderFilters(JSON.parse(document.getElementById("facet-values").textContent), filters);
+  const facets = JSON.parse(document.getElementById("facet-values").textContent);
+  districts = Object.keys(facets["区县"] || {}).filter((d) => d !== "其他");
+  renderFilters(facets, filters);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     run();
