@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 VENV_BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parent.parent  # for `python -m tests.golden`
 DISCLOSURE = str(VENV_BIN / "disclosure")
 CHROMIUM = "/usr/bin/chromium"
 FIRST_WEEK, FIRST_AS_OF = "2026-11-16", "2026-11-20"
@@ -603,6 +604,25 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_golden(work: Path, count: int) -> dict[str, Any]:
+    """The golden queries (tests/golden.py, docs/search.md) against the site as last built, each
+    opened as a URL in a fresh page load: the first-query experience.  Returns the summary figures."""
+    out = work / "golden.json"
+    command = [
+        str(VENV_BIN / "python"), "-m", "tests.golden", "--releases", str(work / "releases"),
+        "--as-of", DAILY_AS_OF, "--site", str(work / "site"), "--json", str(out), "--count", str(count),
+    ]  # fmt: skip
+    print("  golden queries (URL mode) ...", flush=True)
+    done = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise StepFailed(f"golden queries failed:\n{done.stderr[-2000:]}")
+    report = json.loads(out.read_text())
+    summary = {k: report[k] for k in report if k not in ("misses", "results")}
+    print(f"  golden: recall@10 {summary['recall_at_10']}, median {summary.get('median_ms')} ms, "
+          f"worst {summary.get('worst_ms')} ms", flush=True)  # fmt: skip
+    return summary
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -614,6 +634,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--skip-peers", action="store_true", help="no Pelican and Hugo runs")
     parser.add_argument("--skip-search", action="store_true", help="no browser measurement")
+    parser.add_argument("--skip-golden", action="store_true", help="no golden-query run (tests/golden.py)")
+    parser.add_argument("--golden-count", type=int, default=240, help="golden queries to run (default 240)")
     parser.add_argument("--json", type=Path, help="write every number to this file")
     parser.add_argument(
         "--code", type=Path, help="benchmark the disclosure package of this checkout (e.g. a git worktree)"
@@ -653,6 +675,9 @@ def main() -> int:
             search = measure_search(work / "site", [query, BROAD_QUERY])
             for s in search:
                 s["names_containing"] = sum(s["query"] in n for n in names)
+        golden: dict[str, Any] = {}
+        if not (args.skip_search or args.skip_golden) and Path(CHROMIUM).exists():
+            golden = run_golden(work, args.golden_count)
         sizes = {"ours": tree_size(work / "site"), "ours pagefind": tree_size(work / "site" / "pagefind")}
         if not (args.skip_peers or args.peers_from):
             sizes |= {
@@ -670,6 +695,7 @@ def main() -> int:
             "peers_from": str(args.peers_from) if args.peers_from else None,
             "sizes": sizes,
             "search": search,
+            "golden": golden,
             "hashing": (hashing := hash_rate_mb_s(work / "releases")),
             "ratios": ratios(args.records, by, search, hashing),
         }

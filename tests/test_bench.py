@@ -24,7 +24,7 @@ def test_bench_runs_small(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "bench.py"), "--records", "300", "--skip-peers"]
-        + ["--work", str(tmp_path / "work"), "--json", str(out)],
+        + ["--work", str(tmp_path / "work"), "--json", str(out), "--golden-count", "12"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -38,5 +38,6 @@ def test_bench_runs_small(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())
     if figures["search"]:  # chromium present: the browser measurement ran and counted Pagefind's files
         assert figures["search"][0]["kb_pagefind"] > 0
+        assert figures["golden"]["queries"] == 12 and 0 <= figures["golden"]["recall_at_10"] <= 1
     build = next(s for s in figures["steps"] if s["name"] == "build full")
     assert {"render", "index"} <= build["build"].keys(), "the build's own step timings were not parsed"
