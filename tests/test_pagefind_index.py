@@ -168,6 +168,16 @@ def test_same_pages_give_the_same_bytes(built: Built) -> None:
     assert len([name for name in full if name.startswith("filter/")]) == 5  # 类别, 区县, 部门, 年度, 日期
 
 
+def test_fragments_read_from_disk_are_linked_not_written_again(built: Built, tmp_path: Path) -> None:
+    pages = read(built.full)
+    write_bundle(pages.values(), tmp_path / "again", runtime=built.full)
+    for page in pages.values():
+        assert page.fragment_file is not None
+        copy = tmp_path / "again" / "fragment" / page.fragment_file.name
+        assert copy.stat().st_ino == page.fragment_file.stat().st_ino  # one inode, two names
+    assert tree(tmp_path / "again") == tree(built.full)
+
+
 def test_reading_back_gives_the_same_pages(built: Built, tmp_path: Path) -> None:
     pages = read(built.fresh)
     assert len(pages) == len(S) + 1

@@ -42,7 +42,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,7 @@ class IndexedPage:
     words: Mapping[str, Posting]
     variants: Mapping[tuple[str, str], Posting]  # (word, diacritic form) -> posting
     sorts: Mapping[str, str]  # sort key -> the value as written in data-pagefind-sort
+    fragment_file: Path | None = field(default=None, compare=False)  # where ``fragment`` was read
 
 
 SortValues = Callable[[IndexedPage], Mapping[str, str]]
@@ -178,6 +179,7 @@ def _read_language(path: Path, language: str, meta_name: str, sort_values: SortV
                 words=words[number],
                 variants=variants[number],
                 sorts={},
+                fragment_file=path / "fragment" / f"{fragments[number][0]}.pf_fragment",
             )
         )
     if from_fragments != stored_filters:
@@ -278,7 +280,7 @@ def _write_language(pages: list[IndexedPage], language: str, target: Path, chunk
     meta_pages = []
     for page in pages:
         name = _short(page.fragment_hash, floor, fragment_names)
-        _create(target / "fragment" / f"{name}.pf_fragment", page.fragment)
+        _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
         meta_pages.append([name, page.word_count])
 
     meta_fields = sorted({field for page in pages for field in page.meta_fields})
@@ -428,8 +430,18 @@ def _write(path: Path, encoded: bytes, level: int = 9) -> None:
     _create(path, gzip.compress(_HEADER + encoded, compresslevel=level, mtime=0))
 
 
-def _create(path: Path, data: bytes) -> None:
-    """A new file (never overwrite: a name is a content hash); os-level, 3x cheaper than Path's."""
+def _create(path: Path, data: bytes, *, like: Path | None = None) -> None:
+    """A new file (never overwrite: a name is a content hash); os-level, 3x cheaper than Path's.
+
+    ``like`` is a file known to hold ``data``: a hard link to it is cheaper still (a weekly build
+    writes most fragments of a bundle again as they were) where it is on the same file system.
+    """
+    if like is not None:
+        try:
+            os.link(like, path)
+            return
+        except OSError:  # another file system (Pagefind's runs are in /dev/shm), or gone
+            pass
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
