@@ -45,12 +45,18 @@ function districtFilter(q, filters) {
 
 // Bundles are merged newest first and only as far as needed: a query's first results rarely need
 // more than the newest one, so the first answer loads little; the rest are merged to count.
-function mergeNext() {
+// ``count`` bundles are merged at once (their files load in parallel): a rare query that has to
+// look through every bundle then waits for a few rounds of loading, not one round per bundle.
+function mergeMore(count) {
   merging = merging.then(async () => {
-    if (merged >= bundles.length) return;
-    const bundle = bundles[merged];
-    if (merged > 0) await pagefind.mergeIndex(bundle.path, { indexWeight: bundle.weight });
-    merged += 1;
+    const start = merged;
+    const stop = Math.min(bundles.length, merged + count);
+    await Promise.all(
+      bundles
+        .slice(start, stop)
+        .map((bundle, i) => (start + i > 0 ? pagefind.mergeIndex(bundle.path, { indexWeight: bundle.weight }) : null)),
+    );
+    merged = stop;
   });
   return merging;
 }
@@ -212,15 +218,17 @@ async function run() {
 // Merges bundles, newest first, until the query has a page of results or none are left.
 async function firstPage(terms, filters) {
   let search = await searchMerged(terms, filters);
+  let batch = 1;
   while (search.results.length < PAGE && merged < bundles.length) {
-    await mergeNext();
+    await mergeMore(batch);
+    batch *= 2; // 1, 2, 4, 8 … bundles a round
     search = await searchMerged(terms, filters);
   }
   return search;
 }
 
 async function countTheRest(terms, filters, how, token) {
-  while (merged < bundles.length) await mergeNext();
+  while (merged < bundles.length) await mergeMore(4);
   const search = await searchMerged(terms, filters);
   if (token !== current.token) return;
   current.results = search.results; // newer bundles outrank older ones: what is shown stays first
@@ -244,7 +252,7 @@ async function main() {
   pagefind = await import(`${bundles[0].path}pagefind.js`);
   await pagefind.options({ excerptLength: 40, indexWeight: bundles[0].weight });
   pagefind.init();
-  await mergeNext();
+  await mergeMore(1);
   // Filter values come with the page (all bundles'), not from Pagefind (only the merged ones').
   const facets = JSON.parse(document.getElementById("facet-values").textContent);
   districts = Object.keys(facets["区县"] || {}).filter((d) => d !== "其他");
