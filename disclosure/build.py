@@ -166,7 +166,7 @@ def build_site(
             _index_bundles(staging, site.result, out, site.workers, scratch)
             shutil.rmtree(scratch)
         files = sum(len(names) for _, _, names in os.walk(staging))
-        published = sum(1 for _ in staging.glob("*/*/record.json"))
+        published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
             _sync_filesystem(staging)
             # The state goes down before the swap and names the new latest.json: if the swap never
