@@ -222,6 +222,8 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
     assert first.reused == 0
     second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
     assert second.reused > 0
+    assert second.files == sum(len(names) for _, _, names in os.walk(out))  # counted, not walked
+    assert second.published == sum(1 for _ in out.glob("*/*/record.json"))
     clean = tmp_path / "clean"
     build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_digest(out) == tree_digest(clean)
