@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from disclosure._internal.forks import split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
@@ -354,9 +354,6 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int,
     (target / "bundles.json").write_text(json.dumps(listing, separators=(",", ":")) + "\n")
 
 
-_REBUILT: list[tuple[Bundle, dict[str, str]]] = []
-
-
 def _write_bundles(
     rebuilt: list[tuple[Bundle, dict[str, str]]],
     locations: dict[str, Path],
@@ -364,37 +361,27 @@ def _write_bundles(
     runtime: Path,
     workers: int,
 ) -> None:
-    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python)."""
-    global _REBUILT
-    _REBUILT = rebuilt
-    try:
-        if workers > 1 and len(rebuilt) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            bounds = [len(rebuilt) * i // workers for i in range(workers + 1)]
-            ranges = [(start, stop, locations, target, runtime) for start, stop in zip(bounds, bounds[1:], strict=False)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                pool.starmap(_write_bundle_range, ranges)
-        else:
-            _write_bundle_range(0, len(rebuilt), locations, target, runtime)
-    finally:
-        _REBUILT = []
+    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python).
 
+    Each process takes a run of neighbouring bundles, which draw on the same few sources: it keeps
+    only the sources its current bundle reads (bounded memory).
+    """
 
-def _write_bundle_range(
-    start: int, stop: int, locations: dict[str, Path], target: Path, runtime: Path
-) -> None:
-    """Bundles ``start:stop`` of ``_REBUILT``; neighbouring bundles draw on the same few sources."""
-    read: dict[str, dict[str, IndexedPage]] = {}
-    for bundle, sources in _REBUILT[start:stop]:
-        needed = set(sources.values())
-        for where in list(read):
-            if where not in needed:
-                del read[where]  # bounded memory: keep only what this bundle reads
-        pages = []
-        for url, where in sources.items():
-            if where not in read:
-                read[where] = _read_bundle(locations[where])
-            pages.append(read[where][url])
-        write_bundle(pages, target / bundle.name, runtime=runtime)
+    def write(start: int, stop: int) -> None:
+        read: dict[str, dict[str, IndexedPage]] = {}
+        for bundle, sources in rebuilt[start:stop]:
+            needed = set(sources.values())
+            for where in list(read):
+                if where not in needed:
+                    del read[where]
+            pages = []
+            for url, where in sources.items():
+                if where not in read:
+                    read[where] = _read_bundle(locations[where])
+                pages.append(read[where][url])
+            write_bundle(pages, target / bundle.name, runtime=runtime)
+
+    split_over_forks(len(rebuilt), workers, write)
 
 
 def _read_bundle(path: Path) -> dict[str, IndexedPage]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from disclosure._internal.forks import split_over_forks
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
@@ -159,20 +159,15 @@ class Output:
 
     def flush(self, workers: int) -> int:
         """Render what is pending, in ``workers`` forked processes when there is enough of it."""
-        global _PENDING
-        count = len(self.pending)
-        _PENDING = self.pending
-        try:
-            if workers > 1 and count >= 200 and "fork" in multiprocessing.get_all_start_methods():
-                bounds = [count * i // workers for i in range(workers + 1)]
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    pool.starmap(_render_range, zip(bounds, bounds[1:], [self.root] * workers, strict=False))
-            else:
-                _render_range(0, count, self.root)
-        finally:
-            _PENDING = []
-            self.pending = []
-        return count
+        pending, root = self.pending, self.root
+        self.pending = []
+
+        def render(start: int, stop: int) -> None:
+            for relative, make in pending[start:stop]:
+                _write_file(root / relative, _encode(make()))
+
+        split_over_forks(len(pending), workers, render, at_least=200)
+        return len(pending)
 
     def rendered_by_type(self) -> Counter[str]:
         """How many files of each type were made, not linked: where an incremental build spends."""
@@ -189,14 +184,6 @@ class Output:
             stat = (self.root / relative).stat()
             result[relative] = Reusable(key, stat.st_size, stat.st_mtime_ns)
         return result
-
-
-_PENDING: list[tuple[str, Callable[[], Content]]] = []
-
-
-def _render_range(start: int, stop: int, root: Path) -> None:
-    for relative, make in _PENDING[start:stop]:
-        _write_file(root / relative, _encode(make()))
 
 
 _MADE_DIRS: set[Path] = set()
@@ -410,7 +397,9 @@ def _render_feeds_and_data(
             ),
         )  # fmt: skip
         # Everything published of a kind: made in the render workers, not here (5 s at 10^5 records).
-        output.write(f"data/{kind.value}.csv", functools.partial(downloads.kind_csv, kind, items, site.site_url))
+        output.write(
+            f"data/{kind.value}.csv", functools.partial(downloads.kind_csv, kind, items, site.site_url)
+        )
         output.write(f"data/{kind.value}.json", functools.partial(downloads.kind_json, items))
     output.page("/data/", render("data.html", counts=counts_by_kind(records), **dated))
 
