@@ -33,7 +33,7 @@ from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
 from disclosure.release import Release, fsync_dir, write_file_atomic
-from disclosure.site.bundles import PLACEHOLDER_DIR, PLACEHOLDER_URL, Bundle, search_entry_sorts
+from disclosure.site.bundles import PLACEHOLDER_DIR, Bundle, indexed_pages, search_entry_sorts
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
 from disclosure.tally import Tallier
 from disclosure.verify import (
@@ -174,7 +174,7 @@ def build_site(
             state = _BuildState(
                 files=site.result.stat_keys(),
                 bundles={b.name: b.key for b in site.result.bundles},
-                pages=_indexed_pages(site.result.bundles),
+                pages=indexed_pages(site.result.bundles),
                 history=verification.history(),
                 tallier=tallier,
             )
@@ -226,14 +226,6 @@ class _BuildState:
     pages: dict[str, tuple[str, str]]  # URL -> (bundle it is indexed in, digest of its entry)
     history: VerifiedHistory
     tallier: Tallier
-
-
-def _indexed_pages(bundles: list[Bundle]) -> dict[str, tuple[str, str]]:
-    pages = {PLACEHOLDER_URL: (bundles[0].name if bundles else "empty", "")}
-    for bundle in bundles:
-        for record in bundle.records:
-            pages[record.url] = (bundle.name, record.digest)
-    return pages
 
 
 def _write_state(out: Path, latest_text: str, state: _BuildState) -> None:

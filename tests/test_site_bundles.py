@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from disclosure.fold import fold_releases
-from disclosure.site.bundles import PLACEHOLDER_URL, Bundle, plan_bundles, plan_index_work
+from disclosure.site.bundles import PLACEHOLDER_URL, indexed_pages, plan_bundles, plan_index_work
 from disclosure.site.views import RecordView, record_view
 from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
@@ -46,12 +46,6 @@ def test_keys_change_only_where_records_change(signed_releases: SignedTree) -> N
     after = {b.name: b.key for b in plan_bundles([r for r in records if r is not newest])}
     changed = {name for name in before if before[name] != after.get(name)}
     assert len(changed) == 1 and changed <= {b.name for b in plan_bundles(records) if newest in b.records}
-
-
-def indexed_pages(bundles: list[Bundle]) -> dict[str, tuple[str, str]]:
-    pages = {PLACEHOLDER_URL: (bundles[0].name, "")}
-    pages.update({r.url: (b.name, r.digest) for b in bundles for r in b.records})
-    return pages
 
 
 def test_index_work_of_a_full_build_packs_every_entry_into_capped_jobs(signed_releases: SignedTree) -> None:

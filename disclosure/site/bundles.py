@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 BUNDLE_CAP = 3000
 PLACEHOLDER_DIR = "_placeholder"
 PLACEHOLDER_WORD = "pagefindplaceholder"  # its only word: no one searches for it
+PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
+DATE_FILTER = "日期"  # search_entry.html: the decision date, shown with each result
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,6 @@ class Bundle:
     @property
     def path(self) -> str:
         return f"/pagefind/{self.name}/"
-
-
-PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
-DATE_FILTER = "日期"  # search_entry.html: the decision date, shown with each result
 
 
 def search_entry_sorts(page: IndexedPage) -> dict[str, str]:
@@ -117,20 +115,33 @@ def plan_index_work(
             jobs[-1][1].extend(fresh)
             sources.update((record.url, jobs[-1][0]) for record in fresh)
         rebuilt.append((bundle, sources))
-    placeholder_source = previous_pages.get(PLACEHOLDER_URL)
     placeholder_job = None
-    if rebuilt and placeholder_source is None:
+    # The placeholder is the same page in every bundle: any old bundle's will do, else a job's.
+    placeholder_from = previous_pages.get(PLACEHOLDER_URL, ("", ""))[0]
+    if rebuilt and not placeholder_from:
         if not jobs:
             jobs.append(("job-1", []))
-        placeholder_job = jobs[0][0]
+        placeholder_job = placeholder_from = jobs[0][0]
     for _bundle, sources in rebuilt:
-        sources[PLACEHOLDER_URL] = placeholder_job or (placeholder_source or ("", ""))[0]
+        sources[PLACEHOLDER_URL] = placeholder_from
     return IndexWork(
         reused=tuple(reused),
         rebuilt=tuple(rebuilt),
         jobs=tuple((name, tuple(records)) for name, records in jobs),
         placeholder_job=placeholder_job,
     )
+
+
+def indexed_pages(bundles: Sequence[Bundle]) -> dict[str, tuple[str, str]]:
+    """What a build indexed, for the next one's :func:`plan_index_work`: URL -> (bundle, digest).
+
+    The placeholder is in every bundle; the first one is named ("empty" when nothing is published).
+    """
+    pages = {PLACEHOLDER_URL: (bundles[0].name if bundles else "empty", "")}
+    for bundle in bundles:
+        for record in bundle.records:
+            pages[record.url] = (bundle.name, record.digest)
+    return pages
 
 
 def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[Bundle]:
