@@ -227,16 +227,21 @@ def known_prefix(root: Path, known: VerifiedHistory | None) -> int:
 
 def _check_records_hash(release: Release, result: Verification) -> None:
     """Only the records file's hash and size against the manifest: the lines were checked before."""
-    expected = release.manifest.files.get(RECORDS_FILE)
     digest, size = hashlib.sha256(), 0
     with open(release.path / RECORDS_FILE, "rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
             size += len(chunk)
-    if expected is None or digest.hexdigest() != expected.sha256 or size != expected.size:
-        result.faults.append(
-            Fault(release.path.name, "records.jsonl sha256 or size does not match the manifest")
-        )
+    if not _records_match(release, digest.hexdigest(), size):
+        result.faults.append(Fault(release.path.name, _RECORDS_MISMATCH))
+
+
+_RECORDS_MISMATCH = "records.jsonl sha256 or size does not match the manifest"
+
+
+def _records_match(release: Release, sha256: str, size: int) -> bool:
+    expected = release.manifest.files.get(RECORDS_FILE)
+    return expected is not None and (expected.sha256, expected.size) == (sha256, size)
 
 
 def _check_records(
@@ -281,8 +286,8 @@ def _check_records(
     count = index + 1 if size else 0
     if count != len(manifest.entries):
         fault(f"records.jsonl has {count} entries, manifest lists {len(manifest.entries)}")
-    if file_hash.hexdigest() != expected.sha256 or size != expected.size:
-        fault("records.jsonl sha256 or size does not match the manifest")
+    if not _records_match(release, file_hash.hexdigest(), size):
+        fault(_RECORDS_MISMATCH)
     if len(result.faults) == faults_before and count_entries(kinds) != manifest.counts:
         fault("counts in the manifest do not match the entries")
 

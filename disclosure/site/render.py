@@ -203,6 +203,7 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 _LIST_AXES = {"page", "district", "department", "year"}
+_KIND_DIRS = {kind.value for kind in KIND_ORDER}
 
 
 def file_type(relative: str) -> str:
@@ -210,7 +211,7 @@ def file_type(relative: str) -> str:
     parts = relative.split("/")
     if parts[0] == INDEX_SOURCE:
         return "search entry"
-    if parts[0] in {kind.value for kind in KIND_ORDER}:
+    if parts[0] in _KIND_DIRS:
         if parts[-1] == "record.json":
             return "record.json"
         if len(parts) == 3 and parts[1] not in _LIST_AXES:
@@ -252,7 +253,6 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     for record in records:
         key = content_key(record.digest, record.release, record.first_release)
         output.page(record.url, record_page(record), key=key)
-
         output.write(record.url.strip("/") + "/record.json", record.line + b"\n", key=record.digest)
     for gone in removed:
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
