@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from disclosure._internal.pagefind_index import read_bundle
 from disclosure.fold import PublishedRecord
 from disclosure.identifiers import district_of
 from disclosure.model import KIND_LABELS, Kind
+from disclosure.site.bundles import search_entry_sorts
 from disclosure.site.views import record_url
 
 if TYPE_CHECKING:
@@ -626,9 +628,9 @@ def _collect(
 class IndexedWords:
     """The words Pagefind 1.5.2 indexed for each record, read back from a built site's bundles.
 
-    For analysis only: it decodes Pagefind's private files (gzip + "pagefind_dcd" + CBOR: the
-    meta's page list, the index chunks' word -> delta-coded page postings, the fragments' URLs),
-    so a Pagefind upgrade may break it; ``diagnose`` then says so instead of failing the run.
+    For analysis only: it reads Pagefind's private files with the build's own reader
+    (disclosure/_internal/pagefind_index.py), so a Pagefind upgrade may break it; ``diagnose`` then
+    says so instead of failing the run.
     """
 
     def __init__(self, site: Path) -> None:
@@ -638,19 +640,13 @@ class IndexedWords:
         self.words: dict[str, set[str]] = defaultdict(set)  # record URL -> its words
         self.bundle_of: dict[str, int] = {}
         for number, path in enumerate(paths):
-            folder = site / path.strip("/")
-            meta = _pagefind_file(next(folder.glob("*.pf_meta")))
-            urls = [_fragment_url(folder / "fragment" / f"{page[0]}.pf_fragment") for page in meta[1]]
             index: dict[str, set[str]] = defaultdict(set)
-            for chunk in sorted(folder.glob("index/*.pf_index")):
-                for word, postings, *_ in _pagefind_file(chunk)[0]:
-                    page = 0
-                    for posting in postings:
-                        page += posting[0]
-                        index[word].add(urls[page])
-                        self.words[urls[page]].add(word)
+            for url, page in read_bundle(site / path.strip("/"), sort_values=search_entry_sorts).items():
+                for word in page.words:
+                    index[word].add(url)
+                self.words[url].update(page.words)
+                self.bundle_of[url] = number
             self.bundles.append(index)
-            self.bundle_of.update((url, number) for url in urls)
 
     def term_on(self, term: str, url: str) -> str:
         """How Pagefind's matching treats ``term`` for the record at ``url`` (in its bundle).
@@ -714,24 +710,6 @@ def causes(report: GoldenReport) -> dict[str, int]:
     """How many misses each cause explains (after explain_misses)."""
     counted = Counter(str((r.why or {}).get("cause", "unexplained")) for r in report.misses)
     return dict(counted.most_common())
-
-
-def _pagefind_file(path: Path) -> Any:
-    import gzip
-
-    import cbor2
-
-    data = gzip.decompress(path.read_bytes())
-    if not data.startswith(b"pagefind_dcd"):
-        raise ValueError(f"{path}: not a Pagefind data file")
-    return cbor2.loads(data[len(b"pagefind_dcd") :])
-
-
-def _fragment_url(path: Path) -> str:
-    import gzip
-
-    data = gzip.decompress(path.read_bytes())
-    return str(json.loads(data[data.index(b"{") :])["url"])
 
 
 # --- serving a built site ------------------------------------------------------------------------
