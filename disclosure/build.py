@@ -35,6 +35,7 @@ from disclosure.model import Decision, Kind
 from disclosure.release import Release, fsync_dir, write_file_atomic
 from disclosure.site.bundles import PLACEHOLDER_DIR, Bundle, indexed_pages, search_entry_sorts
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
+from disclosure.site.routing import ROUTE_DIR, route_table
 from disclosure.tally import Tallier
 from disclosure.verify import (
     VerificationError,
@@ -339,10 +340,18 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int,
         assert runtime is not None
         _write_bundles(list(work.rebuilt), locations, target, runtime, workers)
     (site_dir / INDEX_SOURCE).unlink()
-    listing = [
-        {"name": b.name, "path": b.path, "count": len(b.records), "weight": float(b.weight)}
-        for b in reversed(bundles)
-    ]
+    newest_first = list(reversed(bundles))
+    routes = route_table([[record.exact_texts for record in b.records] for b in newest_first])
+    (target / ROUTE_DIR).mkdir()
+    for number, shard in enumerate(routes.files):
+        (target / ROUTE_DIR / f"{number}.json").write_bytes(shard)
+    listing = {
+        "bundles": [
+            {"name": b.name, "path": b.path, "count": len(b.records), "weight": float(b.weight)}
+            for b in newest_first
+        ],
+        "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": routes.shards},
+    }
     (target / "bundles.json").write_text(json.dumps(listing, separators=(",", ":")) + "\n")
 
 

@@ -635,7 +635,11 @@ class IndexedWords:
 
     def __init__(self, site: Path) -> None:
         listing = site / "pagefind" / "bundles.json"
-        paths = [b["path"] for b in json.loads(listing.read_text())] if listing.exists() else ["/pagefind/"]
+        paths = (
+            [b["path"] for b in json.loads(listing.read_text())["bundles"]]
+            if listing.exists()
+            else ["/pagefind/"]
+        )
         self.bundles: list[dict[str, set[str]]] = []  # newest first: word -> record URLs
         self.words: dict[str, set[str]] = defaultdict(set)  # record URL -> its words
         self.bundle_of: dict[str, int] = {}

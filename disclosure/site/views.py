@@ -25,7 +25,7 @@ from disclosure.model import (
     Kind,
     Op,
 )
-from disclosure.site.search_terms import merge_grams, suffix_grams
+from disclosure.site.search_terms import exact_sequence, merge_grams, suffix_grams
 
 KIND_ORDER: tuple[Kind, ...] = (Kind.PENALTY, Kind.LICENSING, Kind.BLACKLIST, Kind.REDLIST, Kind.CASE)
 PAGE_SIZE = 50
@@ -35,6 +35,8 @@ _HEADING_FIELDS = frozenset({"subject_name", "subjects", "body"})
 NAME_GRAM = 4
 FACTS_GRAM = 3
 _GRAM_NUMBER_FIELDS = ("document_number", "case_number")
+# What the exact pass matches as typed (search_terms.exact_tokens): names, codes and numbers.
+_EXACT_NUMBER_FIELDS = ("document_number", "case_number", "license_number")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,21 @@ class RecordView:
         return " ".join(
             merge_grams(suffix_grams([*names, *numbers], NAME_GRAM), suffix_grams(facts, FACTS_GRAM))
         )
+
+    @property
+    def exact_texts(self) -> tuple[str, ...]:
+        """The texts a query must be part of to be an exact match: the title, names, codes, numbers."""
+        fields = self.entry.fields
+        texts = [self.title, self.subject_name, self.subject_code or ""]
+        for name, code in self.case_subjects:
+            texts += [name, code or ""]
+        texts += [str(fields[k]) for k in _EXACT_NUMBER_FIELDS if fields.get(k)]
+        return tuple(dict.fromkeys(text for text in texts if text))
+
+    @property
+    def exact_terms(self) -> str:
+        """``exact_texts`` one word a character (search_terms.exact_sequence), for the index."""
+        return exact_sequence(self.exact_texts)
 
     @property
     def body_markdown(self) -> str:

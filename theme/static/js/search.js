@@ -13,16 +13,66 @@ const none = document.getElementById("no-results");
 
 let pagefind;
 let bundles = []; // newest first, from /pagefind/bundles.json (see disclosure/site/bundles.py)
-let merged = 0;
+let route = { path: "/pagefind/route/", shards: 1 }; // the routing table (disclosure/site/routing.py)
+const merged = new Set(); // indexes into bundles
 let merging = Promise.resolve();
 let current = { results: [], shown: 0, token: 0 };
 let districts = []; // the 区县 filter's values, from the page (see districtFilter)
 
-// A credit code, licence or other number typed whole (letters and digits, one word, 8 or more
-// characters with a digit) is searched for exactly.  Otherwise a bundle without it answers with the
-// longest word of its own that the number starts with (a licence's "ws" prefix, docs/search.md,
-// cause 3): look-alikes that fill the first page before the bundle holding the number is merged.
-const IDENTIFIER = /^(?=[0-9A-Za-z]*[0-9])[0-9A-Za-z]{8,}$/;
+// A query with a number in it (a credit code, a licence or document number, or its serial): its
+// exact matches are all that is shown, when it has any; the query as typed would add look-alikes
+// (other documents of the department and year; a licence's "ws" prefix, docs/search.md, cause 3).
+const NUMBERED = /[0-9]{4,}/;
+
+// The exact pass (docs/search.md, "Exact matches first"): a query of one word is first searched as
+// a phrase of its characters in the records' ``exact`` metadata (names, codes and numbers one
+// character a word, disclosure/site/search_terms.py), which matches exactly the records whose name
+// or number contains it.  EXACT_TOKEN is search_terms.py's _EXACT_TOKEN.
+const HAN = "\\u{3400}-\\u{4dbf}\\u{4e00}-\\u{9fff}\\u{f900}-\\u{faff}\\u{20000}-\\u{3134f}";
+const EXACT_TOKEN = new RegExp(`[${HAN}]|[0-9a-z]+`, "gu");
+const IS_HAN = new RegExp(`^[${HAN}]$`, "u");
+
+function exactTokens(text) {
+  return text.normalize("NFKC").toLowerCase().match(EXACT_TOKEN) || [];
+}
+
+// search_terms.route_keys: what a bundle must hold for the phrase to match in it.
+function routeKeys(tokens) {
+  const keys = new Set(tokens.filter((t) => !IS_HAN.test(t)));
+  tokens.forEach((t, i) => {
+    if (i && IS_HAN.test(t) && IS_HAN.test(tokens[i - 1])) keys.add(tokens[i - 1] + t);
+  });
+  return [...keys];
+}
+
+// routing.shard_of: FNV-1a (32 bit) of the key's UTF-8, modulo the number of shards.
+function shardOf(key, shards) {
+  let value = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(key)) value = Math.imul(value ^ byte, 0x01000193) >>> 0;
+  return value & (shards - 1);
+}
+
+const shardCache = new Map();
+function loadShard(number) {
+  if (!shardCache.has(number)) {
+    shardCache.set(number, fetch(`${route.path}${number}.json`).then((r) => (r.ok ? r.json() : {})));
+  }
+  return shardCache.get(number);
+}
+
+// The bundles, newest first, that hold every key of the tokens (routing.py); all of them when the
+// tokens have no key (one Han character); none when a key is in no bundle.
+async function routedBundles(tokens) {
+  const keys = routeKeys(tokens).slice(0, 8); // a few keys narrow it down; each costs a shard
+  if (!keys.length) return bundles.map((_, i) => i);
+  const shards = await Promise.all(keys.map((key) => loadShard(shardOf(key, route.shards))));
+  let mask = -1n;
+  keys.forEach((key, i) => {
+    const hex = shards[i][key];
+    mask &= hex === undefined ? 0n : BigInt(`0x${hex}`);
+  });
+  return bundles.map((_, i) => i).filter((i) => (mask >> BigInt(i)) & 1n);
+}
 
 // "鼓楼区 餐饮": a word of the query that names a district (or a district without 区/县/市, "鼓楼")
 // becomes the 区县 filter.  Records are filed under the district of their credit code, which their
@@ -45,21 +95,19 @@ function districtFilter(q, filters) {
 
 // Bundles are merged newest first and only as far as needed: a query's first results rarely need
 // more than the newest one, so the first answer loads little; the rest are merged to count.
-// ``count`` bundles are merged at once (their files load in parallel): a rare query that has to
-// look through every bundle then waits for a few rounds of loading, not one round per bundle.
-function mergeMore(count) {
+// ``count`` bundles of ``order`` (indexes into bundles) are merged at once (their files load in
+// parallel): a rare query that has to look through many bundles then waits for a few rounds of
+// loading, not one round per bundle.
+function mergeMore(order, count) {
   merging = merging.then(async () => {
-    const start = merged;
-    const stop = Math.min(bundles.length, merged + count);
-    await Promise.all(
-      bundles
-        .slice(start, stop)
-        .map((bundle, i) => (start + i > 0 ? pagefind.mergeIndex(bundle.path, { indexWeight: bundle.weight }) : null)),
-    );
-    merged = stop;
+    const next = order.filter((i) => !merged.has(i)).slice(0, count);
+    await Promise.all(next.map((i) => pagefind.mergeIndex(bundles[i].path, { indexWeight: bundles[i].weight })));
+    next.forEach((i) => merged.add(i));
   });
   return merging;
 }
+
+const allMerged = (order) => order.every((i) => merged.has(i));
 
 // Pagefind 1.5.2 loads, for each query word, only the index chunk whose word range holds the word
 // itself; the words it starts ("福州市" starts 福州市仓山区…, 福州市鼓楼区…) can run on into the next chunk,
@@ -76,10 +124,6 @@ function runEnds(q) {
     .join(" ");
 }
 
-async function searchMerged(q, filters) {
-  if (q) await pagefind.preload(runEnds(q), { filters });
-  return pagefind.search(q || null, { filters, sort: { date: "desc" } });
-}
 
 function paramsFromUrl() {
   const url = new URL(window.location.href);
@@ -143,7 +187,15 @@ function resultItem(data) {
   const link = document.createElement("a");
   link.href = data.url;
   const title = document.createElement("bdi"); // isolate: a name cannot reorder the page around it
-  title.textContent = data.meta.title || data.url;
+  const text = data.meta.title || data.url;
+  const at = current.exact ? text.indexOf(current.exact) : -1; // an exact match: marked in the name
+  if (at >= 0) {
+    const mark = document.createElement("mark");
+    mark.textContent = current.exact;
+    title.append(text.slice(0, at), mark, text.slice(at + current.exact.length));
+  } else {
+    title.textContent = text;
+  }
   link.append(title);
   const heading = document.createElement("h2");
   heading.className = "result-title";
@@ -190,15 +242,13 @@ async function run() {
   }
   statusLine.textContent = "正在搜索……";
   const asked = districtFilter(q, filters);
-  // An identifier is looked for exactly in every bundle; if none has it, as any other query.
-  let terms = IDENTIFIER.test(asked.q) ? `"${asked.q}"` : asked.q;
-  let search = await firstPage(terms, asked.filters);
-  if (!search.results.length && terms !== asked.q) {
-    terms = asked.q;
-    search = await firstPage(terms, asked.filters);
+  const plan = await planSearch(asked.q);
+  let search = plan.exact ? await firstPage(plan, asked.filters) : null;
+  if (!search?.exact) {
+    search = await firstPage({ ...plan, exact: null, loose: asked.q, order: bundles.map((_, i) => i) }, asked.filters);
   }
   if (token !== current.token) return;
-  current = { results: search.results, shown: 0, token };
+  current = { results: search.results, shown: 0, token, exact: search.exact ? plan.word : null };
   const how = asked.district ? `（已按区县“${asked.district}”筛选）` : "";
   if (!search.results.length) {
     statusLine.textContent = q ? `没有找到与“${q}”匹配的信息${how}。` : "没有符合筛选条件的信息。";
@@ -208,31 +258,64 @@ async function run() {
   await showMore();
   if (token !== current.token) return;
   // The status is set last: when it says 找到, the first results are on the page.
-  const complete = merged >= bundles.length;
-  statusLine.textContent = complete
-    ? `找到 ${search.results.length} 条结果${how}，按日期从新到旧排列。`
-    : `找到 ${search.results.length} 条以上结果${how}，按日期从新到旧排列，正在统计总数……`;
-  if (!complete) countTheRest(terms, asked.filters, how, token);
+  const complete = allMerged(search.plan.order);
+  statusLine.textContent = complete ? `${found(search, how)}。` : `${found(search, how, "以上")}，正在统计总数……`;
+  if (!complete) countTheRest(search, asked.filters, how, token);
 }
 
-// Merges bundles, newest first, until the query has a page of results or none are left.
-async function firstPage(terms, filters) {
-  let search = await searchMerged(terms, filters);
+// What to search for: the exact pass's phrase and the bundles that can hold it (one word only:
+// a phrase does not span the space between two words), and the query as typed.
+async function planSearch(q) {
+  const words = q.split(/\s+/).filter(Boolean);
+  const tokens = words.length === 1 ? exactTokens(words[0]) : [];
+  const order = tokens.length ? await routedBundles(tokens) : [];
+  return {
+    word: words[0],
+    exact: order.length ? `"${tokens.join(" ")}"` : null,
+    loose: NUMBERED.test(q) ? null : q,
+    order,
+  };
+}
+
+// The results of a plan over the merged bundles: its exact matches first, then those of the query
+// as typed (every ICU word the start of an indexed word: a phrase of the 违法事实, or look-alikes).
+async function searchMerged(plan, filters) {
+  const exact = plan.exact ? (await pagefind.search(plan.exact, { filters, sort: { date: "desc" } })).results : [];
+  if (!plan.loose || (plan.exact && !exact.length)) return { plan, exact: exact.length, results: exact };
+  await pagefind.preload(runEnds(plan.loose), { filters });
+  const loose = (await pagefind.search(plan.loose, { filters, sort: { date: "desc" } })).results;
+  const seen = new Set(exact.map((r) => r.id));
+  return { plan, exact: exact.length, results: [...exact, ...loose.filter((r) => !seen.has(r.id))] };
+}
+
+function found(search, how, more = "") {
+  return search.exact
+    ? `找到 ${search.exact} 条${more}名称、代码或文号包含“${search.plan.word}”的结果${how}，按日期从新到旧排列` +
+        (search.results.length > search.exact ? "；其后是含有其中字词的结果" : "")
+    : `找到 ${search.results.length} 条${more}结果${how}，按日期从新到旧排列`;
+}
+
+// Merges bundles of the plan's order, newest first, until it has a page of results (exact ones, in
+// the exact pass) or none are left.
+async function firstPage(plan, filters) {
+  await mergeMore(plan.order, 1);
+  let search = await searchMerged(plan, filters);
+  const enough = () => (plan.exact ? search.exact : search.results.length) >= PAGE;
   let batch = 1;
-  while (search.results.length < PAGE && merged < bundles.length) {
-    await mergeMore(batch);
+  while (!enough() && !allMerged(plan.order)) {
     batch *= 2; // 1, 2, 4, 8 … bundles a round
-    search = await searchMerged(terms, filters);
+    await mergeMore(plan.order, batch);
+    search = await searchMerged(plan, filters);
   }
   return search;
 }
 
-async function countTheRest(terms, filters, how, token) {
-  while (merged < bundles.length) await mergeMore(4);
-  const search = await searchMerged(terms, filters);
+async function countTheRest(search, filters, how, token) {
+  while (!allMerged(search.plan.order)) await mergeMore(search.plan.order, 4);
+  const counted = await searchMerged(search.plan, filters);
   if (token !== current.token) return;
-  current.results = search.results; // newer bundles outrank older ones: what is shown stays first
-  statusLine.textContent = `找到 ${search.results.length} 条结果${how}，按日期从新到旧排列。`;
+  current.results = counted.results; // newer bundles outrank older ones: what is shown stays first
+  statusLine.textContent = `${found(counted, how)}。`;
   more.hidden = current.shown >= current.results.length;
 }
 
@@ -248,11 +331,11 @@ function moveFocus(step) {
 async function main() {
   const { q, filters } = paramsFromUrl();
   input.value = q;
-  bundles = await (await fetch("/pagefind/bundles.json")).json();
+  ({ bundles, route } = await (await fetch("/pagefind/bundles.json")).json());
   pagefind = await import(`${bundles[0].path}pagefind.js`);
   await pagefind.options({ excerptLength: 40, indexWeight: bundles[0].weight });
   pagefind.init();
-  await mergeMore(1);
+  merged.add(0); // the bundle Pagefind was loaded from
   // Filter values come with the page (all bundles'), not from Pagefind (only the merged ones').
   const facets = JSON.parse(document.getElementById("facet-values").textContent);
   districts = Object.keys(facets["区县"] || {}).filter((d) => d !== "其他");

@@ -1,0 +1,93 @@
+"""The exact pass's words and the routing table: complete, deterministic, and small per shard."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from disclosure.site.routing import KEYS_PER_SHARD, record_route_keys, route_table, shard_of
+from disclosure.site.search_terms import EXACT_BREAK, exact_sequence, exact_tokens, route_keys
+
+NAMES = [
+    "福州鑫源恒泰食品有限公司",
+    "福建省闽侯县永江环保科技有限公司",
+    "陈长航",
+    "福州市鼓楼区中医院",
+    "ＡＢＣ（福州）贸易有限公司",
+    "榕市监处罚〔2026〕45012号",
+    "JY13501024501２",
+    "91350102MA2XN4J01Q",
+]
+
+
+def test_exact_tokens_are_characters_and_runs_of_letters_and_digits() -> None:
+    assert exact_tokens("ＡＢＣ（福州）贸易") == ["abc", "福", "州", "贸", "易"]
+    assert exact_tokens("榕市监处罚〔2026〕45012号") == ["榕", "市", "监", "处", "罚", "2026", "45012", "号"]
+    assert exact_tokens("JY13501024501２") == ["jy135010245012"]
+    assert exact_tokens("𠀾记小吃 · 店") == [
+        "𠀾",
+        "记",
+        "小",
+        "吃",
+        "店",
+    ]  # beyond the BMP, punctuation dropped
+
+
+def test_exact_sequence_keeps_texts_apart() -> None:
+    value = exact_sequence(["陈长航", "", "PW123"])
+    assert value == f"陈 长 航 {EXACT_BREAK} pw123"
+    assert exact_tokens(EXACT_BREAK) == []  # not a word of any phrase
+
+
+def test_route_keys_are_han_pairs_and_runs() -> None:
+    assert route_keys(exact_tokens("处罚〔2026〕45012号")) == {"处罚", "2026", "45012"}
+    assert route_keys(["金"]) == set()
+
+
+def test_every_substring_routes_to_its_bundle() -> None:
+    # Completeness: whatever part of a name or number is typed, its keys are the record's keys, and
+    # the table sends each of them to the record's bundle.
+    rng = random.Random(5)
+    bundles = [[(name, f"{name}{i}")] for i, name in enumerate(NAMES)]
+    table = route_table(bundles)
+    shards = [json.loads(file) for file in table.files]
+    for number, records in enumerate(bundles):
+        for texts in records:
+            owned = record_route_keys(texts)
+            for text in texts:
+                tokens = exact_tokens(text)
+                for _ in range(20):
+                    start = rng.randrange(len(tokens))
+                    part = tokens[start : rng.randrange(start + 1, len(tokens) + 1)]
+                    for key in route_keys(part):
+                        assert key in owned
+                        assert int(shards[shard_of(key, table.shards)][key], 16) >> number & 1
+
+
+def test_masks_follow_the_bundle_order() -> None:
+    table = route_table([[("福州鑫源",)], [("鑫源恒泰",)], [("恒泰",)]])
+    merged: dict[str, str] = {}
+    for file in table.files:
+        merged.update(json.loads(file))
+    assert merged == {"福州": "1", "州鑫": "1", "鑫源": "3", "源恒": "2", "恒泰": "6"}
+
+
+def test_shards_stay_small_and_the_table_is_deterministic() -> None:
+    names = [f"{a}{b}{c}" for a in "福州鼓楼仓山晋安" for b in "鑫源恒泰江永" for c in "食品科技环保"]
+    bundles = [[(name,) for name in names[i::4]] for i in range(4)]
+    table = route_table(bundles)
+    keys = sum(len(json.loads(file)) for file in table.files)
+    assert table.shards & (table.shards - 1) == 0 and table.shards * KEYS_PER_SHARD >= keys
+    assert table.shards < 2 * keys / KEYS_PER_SHARD + 2
+    assert route_table(bundles) == table
+    assert route_table([list(reversed(b)) for b in bundles]) == table
+
+
+@pytest.mark.parametrize(("key", "value"), [("", 0x811C9DC5), ("a", 0xE40C292C), ("foobar", 0xBF9CF968)])
+def test_shard_of_is_fnv_1a(key: str, value: int) -> None:
+    # The published FNV-1a test vectors; search.js shardOf computes the same (the browser test of
+    # routing checks the two agree, end to end).
+    assert shard_of(key, 1 << 32) == value
+    assert shard_of(key, 64) == value % 64
