@@ -8,7 +8,15 @@ import random
 import pytest
 
 from disclosure.site.routing import KEYS_PER_SHARD, record_route_keys, route_table, shard_of
-from disclosure.site.search_terms import EXACT_BREAK, exact_sequence, exact_tokens, route_keys
+from disclosure.site.search_terms import (
+    EXACT_BREAK,
+    exact_code,
+    exact_phrase,
+    exact_sequence,
+    exact_tokens,
+    exact_words,
+    route_keys,
+)
 
 NAMES = [
     "福州鑫源恒泰食品有限公司",
@@ -37,8 +45,31 @@ def test_exact_tokens_are_characters_and_runs_of_letters_and_digits() -> None:
 
 def test_exact_sequence_keeps_texts_apart() -> None:
     value = exact_sequence(["陈长航", "", "PW123"])
-    assert value == f"陈 长 航 {EXACT_BREAK} pw123"
+    coded = [exact_code(word) for word in ("陈长", "长航", "航", "pw123")]
+    assert value == " ".join([*coded[:3], EXACT_BREAK, coded[3]])
+    assert coded[0] == "ψ096480957f" and coded[3] == "ωpw123"
+    assert len({exact_code(w) for w in ("中", "04e2d", "𠀾", "中国")}) == 4
     assert exact_tokens(EXACT_BREAK) == []  # not a word of any phrase
+
+
+def test_exact_words_pair_each_character_with_the_next() -> None:
+    tokens = exact_tokens("榕市监处罚〔2026〕45012号")
+    assert exact_words(tokens) == ["榕市", "市监", "监处", "处罚", "罚", "2026", "45012", "号"]
+    assert exact_phrase(exact_tokens("监处罚")) == ["监处", "处罚"]
+    assert exact_phrase(exact_tokens("45012号")) == ["45012"]
+    assert exact_phrase(exact_tokens("金")) == []
+
+
+def test_a_phrase_matches_where_the_text_contains_the_query() -> None:
+    # Pagefind's phrase match: the query's words at consecutive positions among the record's.  For
+    # every part of a name or number typed (whole runs of letters and digits), it must match.
+    for text in NAMES:
+        words = exact_words(exact_tokens(text))
+        tokens = exact_tokens(text)
+        for start in range(len(tokens)):
+            for stop in range(start + 1, len(tokens) + 1):
+                phrase = exact_phrase(tokens[start:stop])
+                assert words[start : start + len(phrase)] == phrase, (text, tokens[start:stop])
 
 
 def test_route_keys_are_han_pairs_and_runs() -> None:

@@ -24,6 +24,10 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _EXACT_TOKEN = re.compile(f"[{_HAN}]|[0-9a-z]+")
 _IS_HAN = re.compile(f"[{_HAN}]")
 EXACT_BREAK = "|"  # a word Pagefind does not index but counts: no phrase spans two texts
+# The exact pass's words are written in a code of their own (``exact_code``), marked by a Greek
+# letter: nobody types one in a Chinese search box, so the query as typed never matches them.
+_CODE_HAN = "ψ"
+_CODE_RUN = "ω"
 
 
 def suffix_grams(texts: Iterable[str], longest: int) -> list[str]:
@@ -56,34 +60,69 @@ def merge_grams(*lists: Iterable[str]) -> list[str]:
 
 
 def exact_tokens(text: str) -> list[str]:
-    """``text`` as the words of the exact pass: each Han character alone, letters and digits in runs.
+    """``text`` cut for the exact pass: each Han character alone, letters and digits in runs.
 
-    Pagefind searches a quoted query as a phrase of whole words at consecutive positions, and a
-    metadata value's words are its space-separated parts: so when a record's names and numbers are
-    indexed one character a word, a phrase of the query's characters matches exactly the records
-    whose name or number contains the query, however ICU or jieba would cut it.  NFKC first, so
-    full-width letters and digits are the ASCII ones people type; punctuation is dropped, as
-    Pagefind drops it from a query.
+    NFKC first, so full-width letters and digits are the ASCII ones people type; lower case and no
+    punctuation, as Pagefind makes a query.
     """
     return _EXACT_TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
 
 
+def exact_words(tokens: Sequence[str]) -> list[str]:
+    """One word per token: a Han character with the next one if that is Han too, else the token.
+
+    Pagefind searches a quoted query as a phrase of whole words at consecutive positions, and a
+    metadata value's words are its space-separated parts.  Indexed this way, a record's names and
+    numbers match the phrase of a query's words (``exact_phrase``) exactly when they contain the
+    query, however ICU or jieba would cut it; and a pair is a word few records have, so the index
+    chunks a query loads stay small (single characters were words on most pages).
+    """
+    return [
+        token + tokens[i + 1] if i + 1 < len(tokens) and _is_han(token) and _is_han(tokens[i + 1]) else token
+        for i, token in enumerate(tokens)
+    ]
+
+
+def exact_phrase(tokens: Sequence[str]) -> list[str]:
+    """The words of a query's phrase (search.js ``exactPhrase`` is the same); empty: no exact pass.
+
+    A query's last Han character is where a record's text may go on (鑫源 in 鑫源恒泰: the record
+    has 源恒 there, not 源): it is left to the pair before it, or, alone, to the query as typed.
+    """
+    words = exact_words(tokens)
+    return words[:-1] if tokens and _is_han(tokens[-1]) else words
+
+
+def exact_code(word: str) -> str:
+    """How a word of the exact pass is indexed and searched (search.js ``exactCode``).
+
+    The browser cuts a quoted query into words again, with ICU, which splits a pair it does not
+    know (锦鑫 into 锦|鑫); a run of letters and digits it keeps whole.  So Han words are written as
+    their code points in hex.  And a word of its own (not 食品 or 2026) is one that only the exact
+    metadata has: a phrase of one word then matches the names and numbers, not the text.
+    """
+    if _is_han(word[0]):
+        return _CODE_HAN + "".join(f"{ord(char):05x}" for char in word)
+    return _CODE_RUN + word
+
+
 def exact_sequence(texts: Iterable[str]) -> str:
-    """The metadata value of the exact pass: each text's tokens, texts apart by EXACT_BREAK."""
-    return f" {EXACT_BREAK} ".join(" ".join(tokens) for text in texts if (tokens := exact_tokens(text)))
+    """The metadata value of the exact pass: each text's coded words, texts apart by EXACT_BREAK."""
+    return f" {EXACT_BREAK} ".join(
+        " ".join(exact_code(word) for word in exact_words(tokens))
+        for text in texts
+        if (tokens := exact_tokens(text))
+    )
 
 
 def route_keys(tokens: Sequence[str]) -> set[str]:
-    """What a bundle must hold for a phrase of ``tokens`` to match in it (site/routing.py).
+    """What a bundle must hold for the phrase of ``tokens`` to match in it (site/routing.py).
 
-    Every two neighbouring Han characters, and every run of letters and digits: any phrase that a
-    record matches has all of its keys among the record's (a single Han character has none: it
-    would route to every bundle).  search.js ``routeKeys`` computes the same for a query.
+    The phrase's words but single Han characters: a record that matches the phrase has them all
+    as words of its own (a single character would route to every bundle).
     """
-    keys = {token for token in tokens if not _IS_HAN.fullmatch(token)}
-    keys.update(
-        a + b
-        for a, b in zip(tokens, tokens[1:], strict=False)
-        if _IS_HAN.fullmatch(a) and _IS_HAN.fullmatch(b)
-    )
-    return keys
+    return {word for word in exact_words(tokens) if not _is_han(word)}
+
+
+def _is_han(token: str) -> bool:
+    return _IS_HAN.fullmatch(token) is not None

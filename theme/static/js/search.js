@@ -25,9 +25,9 @@ let districts = []; // the 区县 filter's values, from the page (see districtFi
 const NUMBERED = /[0-9]{4,}/;
 
 // The exact pass (docs/search.md, "Exact matches first"): a query of one word is first searched as
-// a phrase of its characters in the records' ``exact`` metadata (names, codes and numbers one
-// character a word, disclosure/site/search_terms.py), which matches exactly the records whose name
-// or number contains it.  EXACT_TOKEN is search_terms.py's _EXACT_TOKEN.
+// a phrase in the records' ``exact`` metadata (names, codes and numbers, a word per character
+// paired with the next, disclosure/site/search_terms.py), which matches exactly the records whose
+// name or number contains it.  These are search_terms.py's functions of the same names.
 const HAN = "\\u{3400}-\\u{4dbf}\\u{4e00}-\\u{9fff}\\u{f900}-\\u{faff}\\u{20000}-\\u{3134f}";
 const EXACT_TOKEN = new RegExp(`[${HAN}]|[0-9a-z]+`, "gu");
 const IS_HAN = new RegExp(`^[${HAN}]$`, "u");
@@ -36,13 +36,23 @@ function exactTokens(text) {
   return text.normalize("NFKC").toLowerCase().match(EXACT_TOKEN) || [];
 }
 
+function exactWords(tokens) {
+  return tokens.map((t, i) => (i + 1 < tokens.length && IS_HAN.test(t) && IS_HAN.test(tokens[i + 1]) ? t + tokens[i + 1] : t));
+}
+
+function exactPhrase(tokens) {
+  const words = exactWords(tokens);
+  return tokens.length && IS_HAN.test(tokens[tokens.length - 1]) ? words.slice(0, -1) : words;
+}
+
+function exactCode(word) {
+  if (!IS_HAN.test(String.fromCodePoint(word.codePointAt(0)))) return `ω${word}`;
+  return `ψ${[...word].map((c) => c.codePointAt(0).toString(16).padStart(5, "0")).join("")}`;
+}
+
 // search_terms.route_keys: what a bundle must hold for the phrase to match in it.
 function routeKeys(tokens) {
-  const keys = new Set(tokens.filter((t) => !IS_HAN.test(t)));
-  tokens.forEach((t, i) => {
-    if (i && IS_HAN.test(t) && IS_HAN.test(tokens[i - 1])) keys.add(tokens[i - 1] + t);
-  });
-  return [...keys];
+  return [...new Set(exactWords(tokens).filter((w) => !IS_HAN.test(w)))];
 }
 
 // routing.shard_of: FNV-1a (32 bit) of the key's UTF-8, modulo the number of shards.
@@ -60,11 +70,10 @@ function loadShard(number) {
   return shardCache.get(number);
 }
 
-// The bundles, newest first, that hold every key of the tokens (routing.py); all of them when the
-// tokens have no key (one Han character); none when a key is in no bundle.
+// The bundles, newest first, that hold every key of the tokens (routing.py); none when a key is in
+// no bundle.
 async function routedBundles(tokens) {
   const keys = routeKeys(tokens).slice(0, 8); // a few keys narrow it down; each costs a shard
-  if (!keys.length) return bundles.map((_, i) => i);
   const shards = await Promise.all(keys.map((key) => loadShard(shardOf(key, route.shards))));
   let mask = -1n;
   keys.forEach((key, i) => {
@@ -260,7 +269,8 @@ async function run() {
   // The status is set last: when it says 找到, the first results are on the page.
   const complete = allMerged(search.plan.order);
   statusLine.textContent = complete ? `${found(search, how)}。` : `${found(search, how, "以上")}，正在统计总数……`;
-  if (!complete) countTheRest(search, asked.filters, how, token);
+  // Then the count, and the query as typed after a page of exact matches.
+  if (!complete || (search.exact && search.plan.loose)) countTheRest(search, asked.filters, how, token);
 }
 
 // What to search for: the exact pass's phrase and the bundles that can hold it (one word only:
@@ -268,10 +278,11 @@ async function run() {
 async function planSearch(q) {
   const words = q.split(/\s+/).filter(Boolean);
   const tokens = words.length === 1 ? exactTokens(words[0]) : [];
-  const order = tokens.length ? await routedBundles(tokens) : [];
+  const phrase = exactPhrase(tokens);
+  const order = phrase.length ? await routedBundles(tokens) : [];
   return {
     word: words[0],
-    exact: order.length ? `"${tokens.join(" ")}"` : null,
+    exact: order.length ? `"${phrase.map(exactCode).join(" ")}"` : null,
     loose: NUMBERED.test(q) ? null : q,
     order,
   };
@@ -279,9 +290,13 @@ async function planSearch(q) {
 
 // The results of a plan over the merged bundles: its exact matches first, then those of the query
 // as typed (every ICU word the start of an indexed word: a phrase of the 违法事实, or look-alikes).
-async function searchMerged(plan, filters) {
+// The query as typed is searched only when the exact matches number fewer than ``need`` (its index
+// chunks are a good part of what a first query loads).
+async function searchMerged(plan, filters, need = Infinity) {
   const exact = plan.exact ? (await pagefind.search(plan.exact, { filters, sort: { date: "desc" } })).results : [];
-  if (!plan.loose || (plan.exact && !exact.length)) return { plan, exact: exact.length, results: exact };
+  if (!plan.loose || (plan.exact && !exact.length) || exact.length >= need) {
+    return { plan, exact: exact.length, results: exact };
+  }
   await pagefind.preload(runEnds(plan.loose), { filters });
   const loose = (await pagefind.search(plan.loose, { filters, sort: { date: "desc" } })).results;
   const seen = new Set(exact.map((r) => r.id));
@@ -299,13 +314,13 @@ function found(search, how, more = "") {
 // the exact pass) or none are left.
 async function firstPage(plan, filters) {
   await mergeMore(plan.order, 1);
-  let search = await searchMerged(plan, filters);
+  let search = await searchMerged(plan, filters, PAGE);
   const enough = () => (plan.exact ? search.exact : search.results.length) >= PAGE;
   let batch = 1;
   while (!enough() && !allMerged(plan.order)) {
     batch *= 2; // 1, 2, 4, 8 … bundles a round
     await mergeMore(plan.order, batch);
-    search = await searchMerged(plan, filters);
+    search = await searchMerged(plan, filters, PAGE);
   }
   return search;
 }
