@@ -33,7 +33,13 @@ from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
 from disclosure.release import Release, fsync_dir, write_file_atomic
-from disclosure.site.bundles import PLACEHOLDER_DIR, Bundle, indexed_pages, search_entry_sorts
+from disclosure.site.bundles import (
+    PLACEHOLDER_DIR,
+    Bundle,
+    index_chunk_size,
+    indexed_pages,
+    search_entry_sorts,
+)
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
 from disclosure.site.routing import ROUTE_DIR, route_table
 from disclosure.tally import Tallier
@@ -325,7 +331,7 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int,
         (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
         _run_pagefind(source / "empty", jobs_dir / "empty")
         pages = _read_bundle(jobs_dir / "empty").values()
-        write_bundle(pages, target / "empty", runtime=jobs_dir / "empty")
+        write_bundle(pages, target / "empty", runtime=jobs_dir / "empty", chunk_size=index_chunk_size)
     for name in work.reused:
         _link_tree(previous / "pagefind" / name, target / name)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -380,7 +386,7 @@ def _write_bundles(
                 if where not in read:
                     read[where] = _read_bundle(locations[where])
                 pages.append(read[where][url])
-            write_bundle(pages, target / bundle.name, runtime=runtime)
+            write_bundle(pages, target / bundle.name, runtime=runtime, chunk_size=index_chunk_size)
 
     split_over_forks(len(rebuilt), workers, write)
 

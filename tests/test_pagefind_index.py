@@ -62,7 +62,15 @@ def _entries(prefix: str, count: int, seed: int) -> list[Entry]:
             f"违反了有关法律法规的规定，决定给予警告并处罚款{1 + n % 47}万元。文书编号渝{n}号"
         )
         entries.append(
-            Entry(f"/{prefix}/{n}/", f"{company}{act}案", DISTRICTS[n % 3], DEPARTMENTS[n % 4], decided, entity, body)
+            Entry(
+                f"/{prefix}/{n}/",
+                f"{company}{act}案",
+                DISTRICTS[n % 3],
+                DEPARTMENTS[n % 4],
+                decided,
+                entity,
+                body,
+            )
         )
     return entries
 
@@ -76,7 +84,11 @@ PLACEHOLDER = (
 
 def _html(entry: Entry) -> str:
     """Shaped like theme/templates/search_entry.html."""
-    entity = f'<span data-pagefind-meta="entity[data-value]" data-value="{entry.entity}"></span>' if entry.entity else ""
+    entity = (
+        f'<span data-pagefind-meta="entity[data-value]" data-value="{entry.entity}"></span>'
+        if entry.entity
+        else ""
+    )
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{entry.title}</title></head><body>
 <main data-pagefind-body>
@@ -95,7 +107,9 @@ def _html(entry: Entry) -> str:
 """
 
 
-def pagefind(folder: Path, entries: list[Entry], *, placeholder: bool = True, chunk_size: int | None = None) -> Path:
+def pagefind(
+    folder: Path, entries: list[Entry], *, placeholder: bool = True, chunk_size: int | None = None
+) -> Path:
     site = folder / "site"
     for entry in entries:
         page = site / entry.url.strip("/") / "index.html"
@@ -128,7 +142,10 @@ def decode(path: Path) -> Any:
 S = _entries("case", 70, 1)
 A, B = S[:40], S[40:]
 R = _entries("gone", 12, 2)
-R = [Entry(e.url, e.title, "万州区", e.department, e.decided, e.entity, e.body + " 翡翠湾度假村独有词") for e in R]
+R = [
+    Entry(e.url, e.title, "万州区", e.department, e.decided, e.entity, e.body + " 翡翠湾度假村独有词")
+    for e in R
+]
 
 
 @dataclass
@@ -193,7 +210,10 @@ def test_the_index_says_what_pagefind_said(built: Built) -> None:
 
     def content(bundle: Path) -> tuple[Any, ...]:
         meta = decode(next(bundle.glob("*.pf_meta")))
-        urls = [json.loads(gzip.decompress((bundle / "fragment" / f"{h}.pf_fragment").read_bytes())[12:])["url"] for h, _ in meta[1]]
+        urls = [
+            json.loads(gzip.decompress((bundle / "fragment" / f"{h}.pf_fragment").read_bytes())[12:])["url"]
+            for h, _ in meta[1]
+        ]
         words = {}
         for chunk in bundle.glob("index/*.pf_index"):
             for word, pages, variants in decode(chunk)[0]:
@@ -228,6 +248,24 @@ def test_chunks_are_cut_where_pagefind_cuts_them(built: Built, tmp_path: Path) -
     assert chunks(small) == chunks(tmp_path / "canonical")
 
 
+def test_a_chunk_size_by_word_cuts_only_where_asked(built: Built, tmp_path: Path) -> None:
+    """Words that start with 2 (the years in the text) go in chunks of at most 50 locations, the rest
+    in one chunk; the bundle reads back the same."""
+    pages = read(built.fresh)
+    write_bundle(
+        pages.values(),
+        tmp_path / "split",
+        runtime=built.fresh,
+        chunk_size=lambda w: 50 if w[0] == "2" else 10**9,
+    )
+    meta = decode(next((tmp_path / "split").glob("*.pf_meta")))
+    chunks = [[w for w, *_ in decode(tmp_path / "split" / "index" / f"{h}.pf_index")[0]] for *_, h in meta[2]]
+    assert len(chunks) > 3
+    for words in chunks[:-1]:
+        assert words[-1][0] == "2"  # only such a word ends a chunk
+    assert read(tmp_path / "split") == pages
+
+
 def _date(url: str) -> str:
     return next((e.decided.isoformat() for e in S if e.url == url), "")
 
@@ -246,7 +284,9 @@ def test_nothing_of_a_removed_page_remains(built: Built) -> None:
     names = {p.name for p in (built.removed / "fragment").iterdir()}
     assert len(names) == len(S) + 1
     for url in gone:
-        assert not any(built.with_removed[url].fragment_hash.startswith(n.removesuffix(".pf_fragment")) for n in names)
+        assert not any(
+            built.with_removed[url].fragment_hash.startswith(n.removesuffix(".pf_fragment")) for n in names
+        )
     for path in (built.removed / "fragment").iterdir():
         assert json.loads(gzip.decompress(path.read_bytes())[12:])["url"] not in gone
 

@@ -226,7 +226,11 @@ def _remap(meta_locs: Sequence[int], ids: Mapping[int, int]) -> list[int]:
 
 
 def write_bundle(
-    pages: Iterable[IndexedPage], target: Path, *, runtime: Path, chunk_size: int = INDEX_CHUNK_SIZE
+    pages: Iterable[IndexedPage],
+    target: Path,
+    *,
+    runtime: Path,
+    chunk_size: int | Callable[[str], int] = INDEX_CHUNK_SIZE,
 ) -> None:
     """Write ``pages`` as a Pagefind 1.5.2 index into the new folder ``target``.
 
@@ -235,7 +239,10 @@ def write_bundle(
     go by page number (as Pagefind's stable sort); index chunks are cut as Pagefind cuts them;
     short names are lengthened on collision in that order.  ``runtime`` is any Pagefind 1.5.2
     output folder: pagefind.js, the worker, the wasm and the UI files are copied from it.
-    ``chunk_size`` is Pagefind's PAGEFIND_UNSTABLE_INDEX_CHUNK_SIZE (tests use a small one).
+    ``chunk_size`` is Pagefind's PAGEFIND_UNSTABLE_INDEX_CHUNK_SIZE (tests use a small one), or
+    a function of the word that may end a chunk: words that are only ever searched whole can go in
+    smaller chunks, so a query loads less (a prefix search must not: Pagefind loads only the chunk
+    where the prefix itself would be, docs/search.md fix 4).
     """
     entry = json.loads((runtime / "pagefind-entry.json").read_bytes())
     if entry.get("version") != PAGEFIND_VERSION:
@@ -273,7 +280,9 @@ def write_bundle(
     (target / "pagefind-entry.json").write_text(text, encoding="utf-8")
 
 
-def _write_language(pages: list[IndexedPage], language: str, target: Path, chunk_size: int) -> str:
+def _write_language(
+    pages: list[IndexedPage], language: str, target: Path, chunk_size: int | Callable[[str], int]
+) -> str:
     """One language's fragments, word chunks, filter chunks and metadata; returns the metadata name."""
     floor = len(language) + 8  # "<lang>_" + 7 hex: Pagefind's &hash[0..=(language.len() + 7)]
     fragment_names: dict[str, str] = {}
@@ -323,7 +332,7 @@ def _write_language(pages: list[IndexedPage], language: str, target: Path, chunk
         word_forms = forms.get(word, {})
         chunks[-1].append([word, state[2], [[form, word_forms[form][2]] for form in sorted(word_forms)]])
         size += state[1]
-        if size >= chunk_size:
+        if size >= (chunk_size(word) if callable(chunk_size) else chunk_size):
             chunks.append([])
             size = 0
     if not chunks[-1]:

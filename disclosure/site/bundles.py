@@ -22,13 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from disclosure._internal.pagefind_index import INDEX_CHUNK_SIZE
 from disclosure.site.filters import sort_date
+from disclosure.site.search_terms import is_exact_code
 from disclosure.site.views import RecordView
 
 if TYPE_CHECKING:
     from disclosure._internal.pagefind_index import IndexedPage
 
 BUNDLE_CAP = 3000
+# Index chunks of the exact pass's words (locations, as Pagefind counts them): a tenth of Pagefind's
+# default, since a query loads a chunk for each of its words.
+EXACT_CHUNK_SIZE = 2000
 PLACEHOLDER_DIR = "_placeholder"
 PLACEHOLDER_WORD = "pagefindplaceholder"  # its only word: no one searches for it
 PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
@@ -65,6 +70,11 @@ def search_entry_sorts(page: IndexedPage) -> dict[str, str]:
     """
     dates = page.filters.get(DATE_FILTER)
     return {"date": sort_date(dt.date.fromisoformat(dates[0])) if dates else "0"}
+
+
+def index_chunk_size(word: str) -> int:
+    """How many locations an index chunk holds before ``word`` ends it (pagefind_index.write_bundle)."""
+    return EXACT_CHUNK_SIZE if is_exact_code(word) else INDEX_CHUNK_SIZE
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,11 @@ def exact_code(word: str) -> str:
     return _CODE_RUN + word
 
 
+def is_exact_code(word: str) -> bool:
+    """Whether an indexed word is one of ``exact_code``'s (searched whole, never as a prefix)."""
+    return word[:1] in (_CODE_HAN, _CODE_RUN)
+
+
 def exact_sequence(texts: Iterable[str]) -> str:
     """The metadata value of the exact pass: each text's coded words, texts apart by EXACT_BREAK."""
     return f" {EXACT_BREAK} ".join(

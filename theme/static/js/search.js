@@ -313,16 +313,17 @@ function found(search, how, more = "") {
 // Merges bundles of the plan's order, newest first, until it has a page of results (exact ones, in
 // the exact pass) or none are left.
 async function firstPage(plan, filters) {
+  // In the exact pass, the query as typed waits until the merging is done (``need`` 0 skips it).
+  const need = plan.exact ? 0 : PAGE;
   await mergeMore(plan.order, 1);
-  let search = await searchMerged(plan, filters, PAGE);
-  const enough = () => (plan.exact ? search.exact : search.results.length) >= PAGE;
+  let search = await searchMerged(plan, filters, need);
   let batch = 1;
-  while (!enough() && !allMerged(plan.order)) {
+  while (search.results.length < PAGE && !allMerged(plan.order)) {
     batch *= 2; // 1, 2, 4, 8 … bundles a round
     await mergeMore(plan.order, batch);
-    search = await searchMerged(plan, filters, PAGE);
+    search = await searchMerged(plan, filters, need);
   }
-  return search;
+  return plan.exact && search.exact < PAGE ? searchMerged(plan, filters, PAGE) : search;
 }
 
 async function countTheRest(search, filters, how, token) {
