@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from disclosure.site.routing import KEYS_PER_SHARD, record_route_keys, route_table, shard_of
+from disclosure.site.routing import KEYS_PER_SHARD, query_route_keys, record_route_keys, route_table, shard_of
 from disclosure.site.search_terms import (
     EXACT_BREAK,
     exact_code,
@@ -15,7 +15,7 @@ from disclosure.site.search_terms import (
     exact_sequence,
     exact_tokens,
     exact_words,
-    route_keys,
+    is_han,
 )
 
 NAMES = [
@@ -72,9 +72,18 @@ def test_a_phrase_matches_where_the_text_contains_the_query() -> None:
                 assert words[start : start + len(phrase)] == phrase, (text, tokens[start:stop])
 
 
-def test_route_keys_are_han_pairs_and_runs() -> None:
-    assert route_keys(exact_tokens("处罚〔2026〕45012号")) == {"处罚", "2026", "45012"}
-    assert route_keys(["金"]) == set()
+def test_a_query_is_routed_by_its_longest_grams_and_its_runs() -> None:
+    assert query_route_keys("处罚〔2026〕45012号") == ["处罚", "2026", "45012"]
+    assert query_route_keys("长乐区林记汽车") == [
+        "长乐区林",
+        "乐区林记",
+        "区林记汽",
+        "林记汽车",
+    ]
+    assert query_route_keys("林记汽") == ["林记汽"]
+    assert query_route_keys("金") == []
+    assert record_route_keys(["处罚〔2026〕"]) == {"处罚", "2026"}
+    assert record_route_keys(["林记汽车"]) == {"林记", "记汽", "汽车", "林记汽", "记汽车", "林记汽车"}
 
 
 def test_every_substring_routes_to_its_bundle() -> None:
@@ -92,7 +101,8 @@ def test_every_substring_routes_to_its_bundle() -> None:
                 for _ in range(20):
                     start = rng.randrange(len(tokens))
                     part = tokens[start : rng.randrange(start + 1, len(tokens) + 1)]
-                    for key in route_keys(part):
+                    query = "".join(t if is_han(t) else f" {t} " for t in part)
+                    for key in query_route_keys(query):
                         assert key in owned
                         assert int(shards[shard_of(key, table.shards)][key], 16) >> number & 1
 
@@ -102,7 +112,14 @@ def test_masks_follow_the_bundle_order() -> None:
     merged: dict[str, str] = {}
     for file in table.files:
         merged.update(json.loads(file))
-    assert merged == {"福州": "1", "州鑫": "1", "鑫源": "3", "源恒": "2", "恒泰": "6"}
+    assert {key: mask for key, mask in merged.items() if len(key) == 2} == {
+        "福州": "1",
+        "州鑫": "1",
+        "鑫源": "3",
+        "源恒": "2",
+        "恒泰": "6",
+    }
+    assert merged["鑫源恒泰"] == "2" and merged["鑫源恒"] == "2" and merged["福州鑫"] == "1"
 
 
 def test_shards_stay_small_and_the_table_is_deterministic() -> None:

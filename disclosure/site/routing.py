@@ -3,13 +3,14 @@
 Why: the index is split into bundles (bundles.py), and the search page merges them newest first
 until it has a page of results.  A name or number that few records have is in none of the newer
 bundles, so without a table the page merged every bundle to find it: 600 KB and seconds at 10^5
-records.  With it, the page first looks up the query's keys (search_terms.route_keys) in a few
+records.  With it, the page first looks up the query's keys (``query_route_keys``) in a few
 small shards, and merges only the bundles that hold all of them.
 
 The table is complete by construction: a record whose names or numbers contain the query holds
 every key of the query, so its bundle is routed.  It is computed afresh each build from every
 published record, so it never lags the bundles (a few seconds at 10^5).  search.js ``shardOf``
-and ``routeKeys`` must agree with ``shard_of`` and ``route_keys``; the browser tests check both.
+and ``routeKeys`` must agree with ``shard_of`` and ``query_route_keys``; the browser tests check
+both.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from disclosure.site.search_terms import exact_tokens, route_keys
+from disclosure.site.search_terms import exact_runs, is_han
 
 ROUTE_DIR = "route"  # under /pagefind/
 KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of them
+LONGEST_KEY = 4  # Han characters
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
@@ -47,11 +49,34 @@ def shard_of(key: str, shards: int) -> int:
 
 
 def record_route_keys(texts: Iterable[str]) -> set[str]:
-    """The keys of one record: those of each of its texts (a phrase never spans two texts)."""
+    """The keys of one record: every run of letters and digits, and every 2, 3 and 4 neighbouring
+    Han characters, of each of its texts (a phrase never spans two texts)."""
     keys: set[str] = set()
     for text in texts:
-        keys |= route_keys(exact_tokens(text))
+        for run in exact_runs(text):
+            if is_han(run):
+                keys.update(
+                    run[i : i + n] for n in range(2, LONGEST_KEY + 1) for i in range(len(run) - n + 1)
+                )
+            else:
+                keys.add(run)
     return keys
+
+
+def query_route_keys(query: str) -> list[str]:
+    """The keys a query is routed by (search.js ``routeKeys``): its runs of letters and digits, and
+    the longest Han n-grams each of its Han runs has (up to 4 characters: the rarer a key, the
+    fewer bundles hold it; pairs are in almost every bundle of a few thousand names).  A record
+    that contains the query has them all among its own keys.  In the query's order, no repeats.
+    """
+    keys: list[str] = []
+    for run in exact_runs(query):
+        if not is_han(run):
+            keys.append(run)
+        elif len(run) >= 2:
+            n = min(len(run), LONGEST_KEY)
+            keys += [run[i : i + n] for i in range(len(run) - n + 1)]
+    return list(dict.fromkeys(keys))
 
 
 def route_table(bundles: Sequence[Iterable[Iterable[str]]]) -> RouteTable:

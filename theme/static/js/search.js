@@ -50,9 +50,28 @@ function exactCode(word) {
   return `ψ${[...word].map((c) => c.codePointAt(0).toString(16).padStart(5, "0")).join("")}`;
 }
 
-// search_terms.route_keys: what a bundle must hold for the phrase to match in it.
+// routing.query_route_keys: the query's runs of letters and digits, and the longest Han n-grams
+// (up to 4) of each of its Han runs; a record that contains the query has them all.
+const LONGEST_KEY = 4;
+
 function routeKeys(tokens) {
-  return [...new Set(exactWords(tokens).filter((w) => !IS_HAN.test(w)))];
+  const runs = [];
+  for (const t of tokens) {
+    const last = runs[runs.length - 1];
+    if (IS_HAN.test(t) && last && IS_HAN.test(last[last.length - 1])) last.push(t);
+    else runs.push([t]);
+  }
+  const keys = [];
+  for (const run of runs) {
+    if (!IS_HAN.test(run[0])) {
+      keys.push(...run);
+      continue;
+    }
+    const size = Math.min(run.length, LONGEST_KEY);
+    if (size < 2) continue;
+    for (let start = 0; start + size <= run.length; start++) keys.push(run.slice(start, start + size).join(""));
+  }
+  return [...new Set(keys)];
 }
 
 // routing.shard_of: FNV-1a (32 bit) of the key's UTF-8, modulo the number of shards.
@@ -73,7 +92,9 @@ function loadShard(number) {
 // The bundles, newest first, that hold every key of the tokens (routing.py); none when a key is in
 // no bundle.
 async function routedBundles(tokens) {
-  const keys = routeKeys(tokens).slice(0, 8); // a few keys narrow it down; each costs a shard
+  const all = routeKeys(tokens);
+  // A few keys, spread over the query, narrow it down as well as all of them; each costs a shard.
+  const keys = all.length <= 8 ? all : [...new Set([0, 1, 2, 3, 4, 5, 6, 7].map((i) => all[Math.round((i * (all.length - 1)) / 7)]))];
   const shards = await Promise.all(keys.map((key) => loadShard(shardOf(key, route.shards))));
   let mask = -1n;
   keys.forEach((key, i) => {
