@@ -311,11 +311,11 @@ async function planSearch(q) {
 
 // The results of a plan over the merged bundles: its exact matches first, then those of the query
 // as typed (every ICU word the start of an indexed word: a phrase of the 违法事实, or look-alikes).
-// The query as typed is searched only when the exact matches number fewer than ``need`` (its index
-// chunks are a good part of what a first query loads).
-async function searchMerged(plan, filters, need = Infinity) {
+// In the exact pass, the query as typed comes after the first results are shown (``typed`` false
+// until then): its index chunks, in every merged bundle, would be most of what the query loads.
+async function searchMerged(plan, filters, typed = true) {
   const exact = plan.exact ? (await pagefind.search(plan.exact, { filters, sort: { date: "desc" } })).results : [];
-  if (!plan.loose || (plan.exact && !exact.length) || exact.length >= need) {
+  if (!plan.loose || (plan.exact && (!exact.length || !typed))) {
     return { plan, exact: exact.length, results: exact };
   }
   await pagefind.preload(runEnds(plan.loose), { filters });
@@ -334,17 +334,16 @@ function found(search, how, more = "") {
 // Merges bundles of the plan's order, newest first, until it has a page of results (exact ones, in
 // the exact pass) or none are left.
 async function firstPage(plan, filters) {
-  // In the exact pass, the query as typed waits until the merging is done (``need`` 0 skips it).
-  const need = plan.exact ? 0 : PAGE;
+  const typed = !plan.exact;
   await mergeMore(plan.order, 1);
-  let search = await searchMerged(plan, filters, need);
+  let search = await searchMerged(plan, filters, typed);
   let batch = 1;
   while (search.results.length < PAGE && !allMerged(plan.order)) {
     batch *= 2; // 1, 2, 4, 8 … bundles a round
     await mergeMore(plan.order, batch);
-    search = await searchMerged(plan, filters, need);
+    search = await searchMerged(plan, filters, typed);
   }
-  return plan.exact && search.exact < PAGE ? searchMerged(plan, filters, PAGE) : search;
+  return search;
 }
 
 async function countTheRest(search, filters, how, token) {
@@ -353,6 +352,7 @@ async function countTheRest(search, filters, how, token) {
   if (token !== current.token) return;
   current.results = counted.results; // newer bundles outrank older ones: what is shown stays first
   statusLine.textContent = `${found(counted, how)}。`;
+  if (current.shown < PAGE) await showMore(); // a few exact matches: the query as typed fills the page
   more.hidden = current.shown >= current.results.length;
 }
 
