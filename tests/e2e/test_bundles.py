@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from disclosure.build import build_site
-from disclosure.fold import fold_releases
+from disclosure.fold import PublishedRecord, fold_releases
 from disclosure.site.bundles import plan_bundles
 from disclosure.site.views import record_url
 from disclosure.verify import verify_releases
@@ -79,13 +79,12 @@ def test_merged_results_come_newest_first(sample_site: tuple[str, Path], browser
 def test_a_number_in_the_oldest_bundle_comes_first(
     sample_site: tuple[str, Path], signed_releases: SignedTree, browser: object
 ) -> None:
-    # Typed whole, a licence number is searched exactly (search.js IDENTIFIER): the newer bundles,
-    # which lack it, must not answer with their own words it starts with ("ws", "jy").
+    # A licence number is found by the exact pass, with nothing after it (search.js NUMBERED): the
+    # newer bundles, which lack it, must not answer with their own words it starts with ("ws", "jy").
     url, _ = sample_site
     assert isinstance(browser, Browser)
-    fold = fold_releases(verify_releases(signed_releases.root), signed_releases.weeks[-1])
-    licensed = [p for p in fold.published() if p.entry.fields.get("license_number")]
-    oldest = min(licensed, key=lambda p: (p.entry.decided, p.entry.id))
+    licensed = [p for p in _published(signed_releases) if p.entry.fields.get("license_number")]
+    oldest = _oldest(licensed)
     number = str(oldest.entry.fields["license_number"])
     expected = {
         record_url(p.entry.kind, p.entry.id) for p in licensed if p.entry.fields["license_number"] == number
@@ -107,10 +106,8 @@ def test_a_rare_name_merges_only_the_bundles_that_hold_it(
     # bundles: the page loads the newest bundle (always) and theirs, and no other.
     url, out = sample_site
     assert isinstance(browser, Browser)
-    fold = fold_releases(verify_releases(signed_releases.root), signed_releases.weeks[-1])
-    published = [p for p in fold.published() if p.entry.kind.value != "case"]
-    oldest = min(published, key=lambda p: (p.entry.decided, p.entry.id))
-    name = oldest.entry.subject.name
+    published = [p for p in _published(signed_releases) if p.entry.kind.value != "case"]
+    name = _oldest(published).entry.subject.name
     fragment = name[2:7]  # from the middle of the name: no segmenter cuts a word there
     holders = [p for p in published if fragment in p.entry.subject.name]
     listing = json.loads((out / "pagefind" / "bundles.json").read_text())["bundles"]
@@ -128,3 +125,11 @@ def test_a_rare_name_merges_only_the_bundles_that_hold_it(
     merged = {path for path in bundle_of if any(f"{path}pagefind." in u for u in loaded)}
     assert listing[0]["path"] in merged and len(merged) < len(listing) / 2, merged
     page.close()
+
+
+def _published(tree: SignedTree) -> list[PublishedRecord]:
+    return list(fold_releases(verify_releases(tree.root), tree.weeks[-1]).published())
+
+
+def _oldest(records: list[PublishedRecord]) -> PublishedRecord:
+    return min(records, key=lambda p: (p.entry.decided, p.entry.id))
