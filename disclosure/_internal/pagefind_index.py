@@ -235,8 +235,7 @@ def write_bundle(
     """Write ``pages`` as a Pagefind 1.5.2 index into the new folder ``target``.
 
     Canonical: the same set of pages gives the same bytes, whatever bundles they came from.
-    Page numbers follow the first sort key, then the URL (``_in_page_order``); words, filters,
-    filter values and sort keys are sorted; sort ties
+    Page numbers follow the URL; words, filters, filter values and sort keys are sorted; sort ties
     go by page number (as Pagefind's stable sort); index chunks are cut as Pagefind cuts them;
     short names are lengthened on collision in that order.  ``runtime`` is any Pagefind 1.5.2
     output folder: pagefind.js, the worker, the wasm and the UI files are copied from it.
@@ -256,7 +255,7 @@ def write_bundle(
         (target / folder).mkdir()
     languages = {}
     for language, group in sorted(by_language.items()):
-        group = _in_page_order(group)
+        group.sort(key=lambda page: page.url)
         if any(a.url == b.url for a, b in zip(group, group[1:], strict=False)):
             raise ValueError(f"{language}: the same URL given twice")
         wasm = language if (runtime / f"wasm.{language}.pagefind").exists() else None
@@ -365,20 +364,6 @@ def _write_language(
     name = f"{language}_{_pagefind_hash(encoded)[:floor]}"  # the meta name keeps language + 8 hex
     _write(target / f"pagefind.{name}.pf_meta", encoded)
     return name
-
-
-def _in_page_order(pages: list[IndexedPage]) -> list[IndexedPage]:
-    """Pages numbered in the order of their first sort key, ties (and pages without it) by URL.
-
-    Any fixed order would be canonical; this one makes that sort's list of page numbers run 0, 1,
-    2 ..., which gzip all but removes from the metadata every query loads (a quarter of it).
-    """
-    pages = sorted(pages, key=lambda page: page.url)
-    if not any(page.sorts for page in pages):
-        return pages
-    (_, order), *_ = _sorts(pages)
-    ranked = set(order)
-    return [pages[number] for number in order] + [page for n, page in enumerate(pages) if n not in ranked]
 
 
 def _sorts(pages: Sequence[IndexedPage]) -> list[list[Any]]:
