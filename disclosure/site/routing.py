@@ -55,9 +55,7 @@ def record_route_keys(texts: Iterable[str]) -> set[str]:
     for text in texts:
         for run in exact_runs(text):
             if is_han(run):
-                keys.update(
-                    run[i : i + n] for n in range(2, LONGEST_KEY + 1) for i in range(len(run) - n + 1)
-                )
+                keys.update(gram for n in range(2, LONGEST_KEY + 1) for gram in _grams(run, n))
             else:
                 keys.add(run)
     return keys
@@ -74,9 +72,13 @@ def query_route_keys(query: str) -> list[str]:
         if not is_han(run):
             keys.append(run)
         elif len(run) >= 2:
-            n = min(len(run), LONGEST_KEY)
-            keys += [run[i : i + n] for i in range(len(run) - n + 1)]
+            keys += _grams(run, min(len(run), LONGEST_KEY))
     return list(dict.fromkeys(keys))
+
+
+def _grams(run: str, n: int) -> list[str]:
+    """Every ``n`` neighbouring characters of ``run``."""
+    return [run[i : i + n] for i in range(len(run) - n + 1)]
 
 
 def route_table(bundles: Sequence[Iterable[Iterable[str]]]) -> RouteTable:

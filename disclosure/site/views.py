@@ -104,7 +104,7 @@ class RecordView:
 
     @property
     def exact_terms(self) -> str:
-        """``exact_texts`` one word a character (search_terms.exact_sequence), for the index."""
+        """``exact_texts`` as the exact pass's coded words (search_terms.exact_sequence), for the index."""
         return exact_sequence(self.exact_texts)
 
     @property

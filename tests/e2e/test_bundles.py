@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from disclosure.build import build_site
 from disclosure.fold import PublishedRecord, fold_releases
@@ -90,11 +90,7 @@ def test_a_number_in_the_oldest_bundle_comes_first(
         record_url(p.entry.kind, p.entry.id) for p in licensed if p.entry.fields["license_number"] == number
     }
     page = browser.new_page()
-    page.goto(f"{url}/search/?q={number}")
-    expect(page.locator("#search-status")).to_have_text(COUNTED, timeout=20_000)
-    shown = {
-        a.split("#")[0] for a in page.locator(".result-title a").evaluate_all("as => as.map(a => a.pathname)")
-    }
+    shown = set(_counted_results(page, url, number))
     assert shown == expected, (number, shown)
     page.close()
 
@@ -115,14 +111,11 @@ def test_a_rare_name_merges_only_the_bundles_that_hold_it(
     page = browser.new_page()
     loaded: list[str] = []
     page.on("request", lambda r: loaded.append(r.url) if r.url.endswith(".pf_meta") else None)
-    page.goto(f"{url}/search/?q={fragment}")
-    expect(page.locator("#search-status")).to_have_text(COUNTED, timeout=20_000)
-    shown = page.locator(".result-title a").evaluate_all("as => as.map(a => a.pathname)")
+    shown = _counted_results(page, url, fragment)
     holding = {record_url(p.entry.kind, p.entry.id) for p in holders}
     assert set(shown[: len(holding)]) == holding, (fragment, shown)
     assert page.locator(".result-title mark").first.inner_text() == fragment
-    bundle_of = {b["path"]: b for b in listing}
-    merged = {path for path in bundle_of if any(f"{path}pagefind." in u for u in loaded)}
+    merged = {b["path"] for b in listing if any(f"{b['path']}pagefind." in u for u in loaded)}
     assert listing[0]["path"] in merged and len(merged) < len(listing) / 2, merged
     page.close()
 
@@ -133,3 +126,11 @@ def _published(tree: SignedTree) -> list[PublishedRecord]:
 
 def _oldest(records: list[PublishedRecord]) -> PublishedRecord:
     return min(records, key=lambda p: (p.entry.decided, p.entry.id))
+
+
+def _counted_results(page: Page, url: str, query: str) -> list[str]:
+    """The paths of the results the search page shows for ``query`` once it has counted them."""
+    page.goto(f"{url}/search/?q={query}")
+    expect(page.locator("#search-status")).to_have_text(COUNTED, timeout=20_000)
+    paths: list[str] = page.locator(".result-title a").evaluate_all("as => as.map(a => a.pathname)")
+    return paths

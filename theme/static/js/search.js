@@ -46,7 +46,7 @@ function exactPhrase(tokens) {
 }
 
 function exactCode(word) {
-  if (!IS_HAN.test(String.fromCodePoint(word.codePointAt(0)))) return `ω${word}`;
+  if (!IS_HAN.test([...word][0])) return `ω${word}`;
   return `ψ${[...word].map((c) => c.codePointAt(0).toString(16).padStart(5, "0")).join("")}`;
 }
 
