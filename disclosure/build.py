@@ -41,7 +41,7 @@ from disclosure.site.bundles import (
     search_entry_sorts,
 )
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
-from disclosure.site.routing import ROUTE_DIR, route_table
+from disclosure.site.routing import ROUTE_DIR, RoutedRecord, route_table
 from disclosure.tally import Tallier
 from disclosure.verify import (
     VerificationError,
@@ -347,7 +347,7 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int,
         _write_bundles(list(work.rebuilt), locations, target, runtime, workers)
     (site_dir / INDEX_SOURCE).unlink()
     newest_first = list(reversed(bundles))
-    routes = route_table([[record.exact_texts for record in b.records] for b in newest_first])
+    routes = route_table([[RoutedRecord(r.exact_texts, r.district) for r in b.records] for b in newest_first])
     (target / ROUTE_DIR).mkdir()
     for number, shard in enumerate(routes.files):
         (target / ROUTE_DIR / f"{number}.json").write_bytes(shard)

@@ -7,7 +7,17 @@ import random
 
 import pytest
 
-from disclosure.site.routing import KEYS_PER_SHARD, query_route_keys, record_route_keys, route_table, shard_of
+from disclosure.site.routing import (
+    KEYS_PER_SHARD,
+    PAGE,
+    RoutedRecord,
+    district_key,
+    query_route_keys,
+    record_route_keys,
+    route_table,
+    shard_of,
+    short_route_keys,
+)
 from disclosure.site.search_terms import (
     EXACT_BREAK,
     exact_code,
@@ -72,46 +82,56 @@ def test_a_phrase_matches_where_the_text_contains_the_query() -> None:
                 assert words[start : start + len(phrase)] == phrase, (text, tokens[start:stop])
 
 
-def test_a_query_is_routed_by_its_longest_grams_and_its_runs() -> None:
-    assert query_route_keys("处罚〔2026〕45012号") == ["处罚", "2026", "45012"]
-    assert query_route_keys("长乐区林记汽车") == [
-        "长乐区林",
-        "乐区林记",
-        "区林记汽",
-        "林记汽车",
-    ]
+def test_a_query_is_routed_by_its_longest_windows_of_tokens() -> None:
+    # A document number routes by its serial together with its department and year.
+    assert query_route_keys("处罚〔2026〕45012号") == ["处罚 2026 45012", "罚 2026 45012 号"]
+    assert query_route_keys("长乐区林记汽车") == ["长乐区林", "乐区林记", "区林记汽", "林记汽车"]
     assert query_route_keys("林记汽") == ["林记汽"]
+    assert query_route_keys("45012") == ["45012"]
     assert query_route_keys("金") == []
-    assert record_route_keys(["处罚〔2026〕"]) == {"处罚", "2026"}
+    assert short_route_keys("林记汽车") == ["林记", "记汽", "汽车"]
+    assert short_route_keys("〔2026〕45012") == ["2026 45012"]
+    assert short_route_keys("金") == []
+    assert record_route_keys(["处罚〔2026〕"]) == {"处罚", "处罚 2026", "罚 2026", "2026"}
     assert record_route_keys(["林记汽车"]) == {"林记", "记汽", "汽车", "林记汽", "记汽车", "林记汽车"}
+
+
+def _shards(table_files: tuple[bytes, ...]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for file in table_files:
+        merged.update(json.loads(file))
+    return merged
 
 
 def test_every_substring_routes_to_its_bundle() -> None:
     # Completeness: whatever part of a name or number is typed, its keys are the record's keys, and
-    # the table sends each of them to the record's bundle.
+    # the table sends each of them to the record's bundle; its short keys filed under its 区县 too.
     rng = random.Random(5)
-    bundles = [[(name, f"{name}{i}")] for i, name in enumerate(NAMES)]
+    bundles = [[RoutedRecord((name, f"{name}{i}"), district=f"区{i % 3}")] for i, name in enumerate(NAMES)]
     table = route_table(bundles)
     shards = [json.loads(file) for file in table.files]
+
+    def routed(key: str, number: int) -> bool:
+        return bool(int(shards[shard_of(key, table.shards)][key].split(",")[0], 16) >> number & 1)
+
     for number, records in enumerate(bundles):
-        for texts in records:
-            owned = record_route_keys(texts)
-            for text in texts:
+        for record in records:
+            owned = record_route_keys(record.texts)
+            for text in record.texts:
                 tokens = exact_tokens(text)
                 for _ in range(20):
                     start = rng.randrange(len(tokens))
                     part = tokens[start : rng.randrange(start + 1, len(tokens) + 1)]
                     query = "".join(t if is_han(t) else f" {t} " for t in part)
                     for key in query_route_keys(query):
-                        assert key in owned
-                        assert int(shards[shard_of(key, table.shards)][key], 16) >> number & 1
+                        assert key in owned and routed(key, number), (query, key)
+                    for key in short_route_keys(query):
+                        assert key in owned and routed(district_key(record.district, key), number), (query, key)
 
 
 def test_masks_follow_the_bundle_order() -> None:
-    table = route_table([[("福州鑫源",)], [("鑫源恒泰",)], [("恒泰",)]])
-    merged: dict[str, str] = {}
-    for file in table.files:
-        merged.update(json.loads(file))
+    table = route_table([[RoutedRecord(("福州鑫源",))], [RoutedRecord(("鑫源恒泰",))], [RoutedRecord(("恒泰",))]])
+    merged = _shards(table.files)
     assert {key: mask for key, mask in merged.items() if len(key) == 2} == {
         "福州": "1",
         "州鑫": "1",
@@ -122,9 +142,25 @@ def test_masks_follow_the_bundle_order() -> None:
     assert merged["鑫源恒泰"] == "2" and merged["鑫源恒"] == "2" and merged["福州鑫"] == "1"
 
 
+def test_a_key_says_where_its_records_fill_a_page() -> None:
+    # 食品 is in 4 records of each bundle: a page of them is reached in the third bundle (number 2).
+    # 鼓楼区's share is 1 a bundle: never a page.  A key with fewer records says nothing.
+    bundles = [
+        [RoutedRecord((f"福州{c}食品",), district="鼓楼区" if c == "甲" else "台江区") for c in "甲乙丙丁"]
+        for _ in range(4)
+    ]
+    assert PAGE == 10
+    merged = _shards(route_table(bundles).files)
+    assert merged["食品"] == "f,2"
+    assert merged[district_key("台江区", "食品")] == "f,3"
+    assert merged[district_key("鼓楼区", "食品")] == "f"
+    assert merged["甲食品"] == "f"
+    assert district_key("鼓楼区", "甲食品") not in merged  # only short keys are filed by district
+
+
 def test_shards_stay_small_and_the_table_is_deterministic() -> None:
     names = [f"{a}{b}{c}" for a in "福州鼓楼仓山晋安" for b in "鑫源恒泰江永" for c in "食品科技环保"]
-    bundles = [[(name,) for name in names[i::4]] for i in range(4)]
+    bundles = [[RoutedRecord((name,), district=name[:2]) for name in names[i::4]] for i in range(4)]
     table = route_table(bundles)
     keys = sum(len(json.loads(file)) for file in table.files)
     assert table.shards & (table.shards - 1) == 0 and table.shards * KEYS_PER_SHARD >= keys

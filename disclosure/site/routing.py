@@ -6,34 +6,60 @@ bundles, so without a table the page merged every bundle to find it: 600 KB and 
 records.  With it, the page first looks up the query's keys (``query_route_keys``) in a few
 small shards, and merges only the bundles that hold all of them.
 
+A key is 2 to 4 neighbouring tokens of a record's names and numbers (``exact_tokens``: a Han
+character, or a run of letters and digits), or one run.  Runs count as tokens so that a whole
+document number routes by its serial *with* its department and year ("许 2025 54011"), which few
+records share, not by each of them apart, which many do.  Short keys are also filed under the
+record's 区县 ("鼓楼区:小学"), so a query filtered by district merges only the bundles that hold
+matches in that district: without them, "小学" in one district had few matches in each of the 47
+bundles with the word, and the page merged them all.
+
+Each key also says how far the page must merge for a first page of results: the bundle where the
+key's records reach ``PAGE`` (``RouteTable``).  A query's matches hold all its keys, so the
+furthest of these is where its own first page can end at the earliest, and the page merges up to
+it in one round instead of growing rounds.
+
 The table is complete by construction: a record whose names or numbers contain the query holds
 every key of the query, so its bundle is routed.  It is computed afresh each build from every
-published record, so it never lags the bundles (a few seconds at 10^5).  search.js ``shardOf``
-and ``routeKeys`` must agree with ``shard_of`` and ``query_route_keys``; the browser tests check
-both.
+published record, so it never lags the bundles.  search.js ``shardOf``, ``routeKeys`` and
+``shortKeys`` must agree with ``shard_of``, ``query_route_keys`` and ``short_route_keys``; the
+unit tests pin them and the browser tests check them end to end.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from disclosure.site.search_terms import exact_runs, is_han
+from disclosure.site.search_terms import exact_tokens, is_han
 
 ROUTE_DIR = "route"  # under /pagefind/
 KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of them
-LONGEST_KEY = 4  # Han characters
+LONGEST_KEY = 4  # tokens
+PAGE = 10  # search.js PAGE: the results of a first page
+DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
 
 
 @dataclass(frozen=True)
-class RouteTable:
-    """The shards of the table: ``files[n]`` is shard n's JSON, {key: bundles as a hex bit mask}.
+class RoutedRecord:
+    """What the table needs of a record: its exact texts (``RecordView.exact_texts``), its 区县."""
 
-    Bit i of a mask is the i-th bundle of bundles.json (newest first).
+    texts: tuple[str, ...]
+    district: str = ""
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """The shards of the table: ``files[n]`` is shard n's JSON, {key: value}.
+
+    A value is the bundles that hold the key, as a hex bit mask (bit i: the i-th bundle of
+    bundles.json, newest first), then, when the key's records reach PAGE, a comma and the
+    number of the bundle where they do ("1f,3").
     """
 
     shards: int
@@ -48,53 +74,87 @@ def shard_of(key: str, shards: int) -> int:
     return value & (shards - 1)
 
 
+def route_key(tokens: Sequence[str]) -> str:
+    """Neighbouring tokens as one key: Han characters joined as they are, a run set apart by a space."""
+    key = tokens[0]
+    for before, token in zip(tokens, tokens[1:], strict=False):
+        key += token if is_han(before) and is_han(token) else f" {token}"
+    return key
+
+
 def record_route_keys(texts: Iterable[str]) -> set[str]:
-    """The keys of one record: every run of letters and digits, and every 2, 3 and 4 neighbouring
-    Han characters, of each of its texts (a phrase never spans two texts)."""
-    keys: set[str] = set()
+    """The keys of one record: every 2, 3 and 4 neighbouring tokens of each of its texts, and every
+    run of letters and digits (a phrase never spans two texts)."""
+    short, longer = _record_keys(texts)
+    return short | longer
+
+
+def _record_keys(texts: Iterable[str]) -> tuple[set[str], set[str]]:
+    """A record's keys in two sets: the short ones (runs and pairs, also filed by district), the rest."""
+    short: set[str] = set()
+    longer: set[str] = set()
     for text in texts:
-        for run in exact_runs(text):
-            if is_han(run):
-                keys.update(gram for n in range(2, LONGEST_KEY + 1) for gram in _grams(run, n))
-            else:
-                keys.add(run)
-    return keys
+        tokens = exact_tokens(text)
+        short.update(token for token in tokens if not is_han(token))
+        short.update(route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1))
+        for n in range(3, LONGEST_KEY + 1):
+            longer.update(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return short, longer
 
 
 def query_route_keys(query: str) -> list[str]:
-    """The keys a query is routed by (search.js ``routeKeys``): its runs of letters and digits, and
-    the longest Han n-grams each of its Han runs has (up to 4 characters: the rarer a key, the
-    fewer bundles hold it; pairs are in almost every bundle of a few thousand names).  A record
-    that contains the query has them all among its own keys.  In the query's order, no repeats.
-    """
-    keys: list[str] = []
-    for run in exact_runs(query):
-        if not is_han(run):
-            keys.append(run)
-        elif len(run) >= 2:
-            keys += _grams(run, min(len(run), LONGEST_KEY))
-    return list(dict.fromkeys(keys))
+    """The keys a query is routed by (search.js ``routeKeys``): its longest windows of tokens, up to
+    4 (the rarer a key, the fewer bundles hold it), or its one run.  A record that contains the
+    query has them all among its own keys.  In the query's order, no repeats; none for one Han
+    character."""
+    tokens = exact_tokens(query)
+    if len(tokens) == 1:
+        return [] if is_han(tokens[0]) else tokens
+    n = min(len(tokens), LONGEST_KEY)
+    return list(dict.fromkeys(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1)))
 
 
-def _grams(run: str, n: int) -> list[str]:
-    """Every ``n`` neighbouring characters of ``run``."""
-    return [run[i : i + n] for i in range(len(run) - n + 1)]
+def short_route_keys(query: str) -> list[str]:
+    """The keys a query has among those filed by district (search.js ``shortKeys``): its pairs of
+    tokens, or its one run."""
+    tokens = exact_tokens(query)
+    if len(tokens) == 1:
+        return [] if is_han(tokens[0]) else tokens
+    return list(dict.fromkeys(route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1)))
 
 
-def route_table(bundles: Sequence[Iterable[Iterable[str]]]) -> RouteTable:
-    """The table of ``bundles`` (newest first, as bundles.json lists them), each its records' texts."""
+def district_key(district: str, key: str) -> str:
+    """A short key as filed under a 区县 (search.js builds the same)."""
+    return f"{district}{DISTRICT_MARK}{key}"
+
+
+def route_table(bundles: Sequence[Iterable[RoutedRecord]]) -> RouteTable:
+    """The table of ``bundles``, newest first as bundles.json lists them."""
     masks: dict[str, int] = {}
+    totals: Counter[str] = Counter()
+    reached: dict[str, int] = {}  # key -> the bundle where its records reach PAGE
     for number, records in enumerate(bundles):
+        held: Counter[str] = Counter()
+        for record in records:
+            short, longer = _record_keys(record.texts)
+            held.update(short)
+            held.update(longer)
+            if record.district:
+                held.update(district_key(record.district, key) for key in short)
         bit = 1 << number
-        for texts in records:
-            for key in record_route_keys(texts):
-                masks[key] = masks.get(key, 0) | bit
+        for key, count in held.items():
+            masks[key] = masks.get(key, 0) | bit
+            if key not in reached:
+                totals[key] += count
+                if totals[key] >= PAGE:
+                    reached[key] = number
     shards = 1
     while shards * KEYS_PER_SHARD < len(masks):
         shards *= 2
     split: list[dict[str, str]] = [{} for _ in range(shards)]
     for key in sorted(masks):
-        split[shard_of(key, shards)][key] = format(masks[key], "x")
+        value = format(masks[key], "x")
+        split[shard_of(key, shards)][key] = f"{value},{reached[key]}" if key in reached else value
     files = tuple(
         json.dumps(shard, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for shard in split
     )

@@ -50,28 +50,30 @@ function exactCode(word) {
   return `ψ${[...word].map((c) => c.codePointAt(0).toString(16).padStart(5, "0")).join("")}`;
 }
 
-// routing.query_route_keys: the query's runs of letters and digits, and the longest Han n-grams
-// (up to 4) of each of its Han runs; a record that contains the query has them all.
+// routing.py: a key is 2 to 4 neighbouring tokens (Han characters joined, a run of letters and
+// digits set apart by a space) or one run.  A query is routed by its longest windows of tokens
+// (routeKeys), and, filtered by 区县, also by its pairs filed under the district (shortKeys).
 const LONGEST_KEY = 4;
+const DISTRICT_MARK = ":";
 
-function routeKeys(tokens) {
-  const runs = [];
-  for (const t of tokens) {
-    const last = runs[runs.length - 1];
-    if (IS_HAN.test(t) && last && IS_HAN.test(last[last.length - 1])) last.push(t);
-    else runs.push([t]);
-  }
+function routeKey(tokens) {
+  return tokens.map((t, i) => (i && !(IS_HAN.test(t) && IS_HAN.test(tokens[i - 1])) ? ` ${t}` : t)).join("");
+}
+
+function windowKeys(tokens, n) {
+  if (tokens.length === 1) return IS_HAN.test(tokens[0]) ? [] : tokens;
   const keys = [];
-  for (const run of runs) {
-    if (!IS_HAN.test(run[0])) {
-      keys.push(...run);
-      continue;
-    }
-    const size = Math.min(run.length, LONGEST_KEY);
-    if (size < 2) continue;
-    for (let start = 0; start + size <= run.length; start++) keys.push(run.slice(start, start + size).join(""));
-  }
+  for (let start = 0; start + n <= tokens.length; start++) keys.push(routeKey(tokens.slice(start, start + n)));
   return [...new Set(keys)];
+}
+
+const routeKeys = (tokens) => windowKeys(tokens, Math.min(tokens.length, LONGEST_KEY));
+const shortKeys = (tokens) => windowKeys(tokens, 2);
+
+// A few keys, spread over the query, narrow it down as well as all of them; each costs a shard.
+function spread(keys, count) {
+  if (keys.length <= count) return keys;
+  return [...new Set([...Array(count).keys()].map((i) => keys[Math.round((i * (keys.length - 1)) / (count - 1))]))];
 }
 
 // routing.shard_of: FNV-1a (32 bit) of the key's UTF-8, modulo the number of shards.
@@ -89,19 +91,38 @@ function loadShard(number) {
   return shardCache.get(number);
 }
 
-// The bundles, newest first, that hold every key of the tokens (routing.py); none when a key is in
-// no bundle.
-async function routedBundles(tokens) {
-  const all = routeKeys(tokens);
-  // A few keys, spread over the query, narrow it down as well as all of them; each costs a shard.
-  const keys = all.length <= 8 ? all : [...new Set([0, 1, 2, 3, 4, 5, 6, 7].map((i) => all[Math.round((i * (all.length - 1)) / 7)]))];
+// What the table says of all the keys together: the bundles that hold every one (a bit mask), and
+// the furthest bundle where one key's records reach a page (Infinity when one never does: the
+// query then has fewer matches than a page, wherever they are).
+async function lookUp(keys) {
   const shards = await Promise.all(keys.map((key) => loadShard(shardOf(key, route.shards))));
   let mask = -1n;
+  let reach = -1;
   keys.forEach((key, i) => {
-    const hex = shards[i][key];
-    mask &= hex === undefined ? 0n : BigInt(`0x${hex}`);
+    const [hex, at] = (shards[i][key] || "0").split(",");
+    mask &= BigInt(`0x${hex}`);
+    reach = Math.max(reach, at === undefined ? Infinity : Number(at));
   });
-  return bundles.map((_, i) => i).filter((i) => (mask >> BigInt(i)) & 1n);
+  return { mask, reach };
+}
+
+// The bundles, newest first, that can hold an exact match of the tokens (none when a key is in no
+// bundle), and how many of them to merge at once for a first page: up to the reach of the keys.
+async function routedBundles(tokens, filters) {
+  const districts = filters["区县"] || [];
+  const short = spread(shortKeys(tokens), 4);
+  const [all, ...filed] = await Promise.all([
+    lookUp(spread(routeKeys(tokens), 8)),
+    ...districts.map((d) => lookUp(short.map((key) => `${d}${DISTRICT_MARK}${key}`))),
+  ]);
+  let { mask, reach } = all;
+  if (filed.length) {
+    mask &= filed.reduce((union, f) => union | f.mask, 0n);
+    // One district's reach is a bound for its matches; several districts' matches add up.
+    if (filed.length === 1) reach = Math.max(reach, filed[0].reach);
+  }
+  const order = bundles.map((_, i) => i).filter((i) => (mask >> BigInt(i)) & 1n);
+  return { order, first: Math.max(1, order.filter((i) => i <= reach).length) };
 }
 
 // "鼓楼区 餐饮": a word of the query that names a district (or a district without 区/县/市, "鼓楼")
@@ -272,10 +293,10 @@ async function run() {
   }
   statusLine.textContent = "正在搜索……";
   const asked = districtFilter(q, filters);
-  const plan = await planSearch(asked.q);
+  const plan = await planSearch(asked.q, asked.filters);
   let search = plan.exact ? await firstPage(plan, asked.filters) : null;
   if (!search?.exact) {
-    search = await firstPage({ ...plan, exact: null, loose: asked.q, order: bundles.map((_, i) => i) }, asked.filters);
+    search = await firstPage({ ...plan, exact: null, loose: asked.q, order: bundles.map((_, i) => i), first: 1 }, asked.filters);
   }
   if (token !== current.token) return;
   current = { results: search.results, shown: 0, token, exact: search.exact ? plan.word : null };
@@ -296,16 +317,17 @@ async function run() {
 
 // What to search for: the exact pass's phrase and the bundles that can hold it (one word only:
 // a phrase does not span the space between two words), and the query as typed.
-async function planSearch(q) {
+async function planSearch(q, filters) {
   const words = q.split(/\s+/).filter(Boolean);
   const tokens = words.length === 1 ? exactTokens(words[0]) : [];
   const phrase = exactPhrase(tokens);
-  const order = phrase.length ? await routedBundles(tokens) : [];
+  const { order, first } = phrase.length ? await routedBundles(tokens, filters) : { order: [], first: 1 };
   return {
     word: words[0],
     exact: order.length ? `"${phrase.map(exactCode).join(" ")}"` : null,
     loose: NUMBERED.test(q) ? null : q,
     order,
+    first,
   };
 }
 
@@ -332,14 +354,14 @@ function found(search, how, more = "") {
 }
 
 // Merges bundles of the plan's order, newest first, until it has a page of results (exact ones, in
-// the exact pass) or none are left.
+// the exact pass) or none are left: first as many as the routing table says a page needs at least.
 async function firstPage(plan, filters) {
   const typed = !plan.exact;
-  await mergeMore(plan.order, 1);
+  let batch = plan.first;
+  await mergeMore(plan.order.slice(0, batch), batch);
   let search = await searchMerged(plan, filters, typed);
-  let batch = 1;
   while (search.results.length < PAGE && !allMerged(plan.order)) {
-    batch *= 2; // 1, 2, 4, 8 … bundles a round
+    batch *= 2; // then twice as many bundles each round
     await mergeMore(plan.order, batch);
     search = await searchMerged(plan, filters, typed);
   }
@@ -370,7 +392,9 @@ async function main() {
   input.value = q;
   ({ bundles, route } = await (await fetch("/pagefind/bundles.json")).json());
   pagefind = await import(`${bundles[0].path}pagefind.js`);
-  await pagefind.options({ excerptLength: 40, indexWeight: bundles[0].weight });
+  // noWorker: Pagefind's web worker is a second copy of its code (40 KB) loaded before the first
+  // answer, to keep a page responsive that has nothing else to do while it searches.
+  await pagefind.options({ excerptLength: 40, indexWeight: bundles[0].weight, noWorker: true });
   pagefind.init();
   merged.add(0); // the bundle Pagefind was loaded from
   // Filter values come with the page (all bundles'), not from Pagefind (only the merged ones').
