@@ -85,8 +85,11 @@ def test_a_phrase_matches_where_the_text_contains_the_query() -> None:
 def test_a_query_is_routed_by_its_longest_windows_of_tokens() -> None:
     # A document number routes by its serial together with its department and year.
     assert query_route_keys("处罚〔2026〕45012号") == ["处罚 2026 45012", "罚 2026 45012 号"]
-    assert query_route_keys("长乐区林记汽车") == ["长乐区林", "乐区林记", "区林记汽", "林记汽车"]
+    assert query_route_keys("榕环处罚〔2026〕554318号") == ["榕环处罚 2026 554318", "环处罚 2026 554318 号"]
+    assert query_route_keys("长乐区林记汽车") == ["长乐区林记汽", "乐区林记汽车"]
+    assert query_route_keys("林记汽车修") == ["林记汽车", "记汽车修"]
     assert query_route_keys("林记汽") == ["林记汽"]
+    assert query_route_keys("") == query_route_keys("〔〕") == []
     assert query_route_keys("45012") == ["45012"]
     assert query_route_keys("金") == []
     assert short_route_keys("林记汽车") == ["林记", "记汽", "汽车"]

@@ -6,10 +6,12 @@ bundles, so without a table the page merged every bundle to find it: 600 KB and 
 records.  With it, the page first looks up the query's keys (``query_route_keys``) in a few
 small shards, and merges only the bundles that hold all of them.
 
-A key is 2 to 4 neighbouring tokens of a record's names and numbers (``exact_tokens``: a Han
-character, or a run of letters and digits), or one run.  Runs count as tokens so that a whole
-document number routes by its serial *with* its department and year ("许 2025 54011"), which few
-records share, not by each of them apart, which many do.  Short keys are also filed under the
+A key is 2, 3, 4 or 6 neighbouring tokens of a record's names and numbers (``exact_tokens``: a
+Han character, or a run of letters and digits), or one run; a query is routed by its longest
+windows.  Runs count as tokens so that a whole document number routes by its serial *with* its
+department and year ("罚 2025 554318 号"), which few records share, not by each apart, which many
+do.  Six tokens tell apart what four do not: two departments' numbers with the same serial, and
+the many shops named "连江县詹记…" whose names hold "连江县詹" and "詹记货运" in different records.  Short keys are also filed under the
 record's 区县 ("鼓楼区:小学"), so a query filtered by district merges only the bundles that hold
 matches in that district: without them, "小学" in one district had few matches in each of the 47
 bundles with the word, and the page merged them all.
@@ -37,7 +39,7 @@ from disclosure.site.search_terms import exact_tokens, is_han
 
 ROUTE_DIR = "route"  # under /pagefind/
 KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of them
-LONGEST_KEY = 4  # tokens
+WINDOWS = (2, 3, 4, 6)  # the lengths of keys, in tokens
 PAGE = 10  # search.js PAGE: the results of a first page
 DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
 
@@ -83,8 +85,8 @@ def route_key(tokens: Sequence[str]) -> str:
 
 
 def record_route_keys(texts: Iterable[str]) -> set[str]:
-    """The keys of one record: every 2, 3 and 4 neighbouring tokens of each of its texts, and every
-    run of letters and digits (a phrase never spans two texts)."""
+    """The keys of one record: every window of WINDOWS tokens of each of its texts, and every run of
+    letters and digits (a phrase never spans two texts)."""
     short, longer = _record_keys(texts)
     return short | longer
 
@@ -97,20 +99,20 @@ def _record_keys(texts: Iterable[str]) -> tuple[set[str], set[str]]:
         tokens = exact_tokens(text)
         short.update(token for token in tokens if not is_han(token))
         short.update(route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1))
-        for n in range(3, LONGEST_KEY + 1):
+        for n in WINDOWS[1:]:
             longer.update(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return short, longer
 
 
 def query_route_keys(query: str) -> list[str]:
-    """The keys a query is routed by (search.js ``routeKeys``): its longest windows of tokens, up to
-    4 (the rarer a key, the fewer bundles hold it), or its one run.  A record that contains the
-    query has them all among its own keys.  In the query's order, no repeats; none for one Han
+    """The keys a query is routed by (search.js ``routeKeys``): its windows of the longest of WINDOWS
+    it has (the rarer a key, the fewer bundles hold it), or its one run.  A record that contains
+    the query has them all among its own keys.  In the query's order, no repeats; none for one Han
     character."""
     tokens = exact_tokens(query)
-    if len(tokens) == 1:
-        return [] if is_han(tokens[0]) else tokens
-    n = min(len(tokens), LONGEST_KEY)
+    if len(tokens) < 2:
+        return [token for token in tokens if not is_han(token)]
+    n = max(size for size in WINDOWS if size <= len(tokens))
     return list(dict.fromkeys(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1)))
 
 
@@ -118,8 +120,8 @@ def short_route_keys(query: str) -> list[str]:
     """The keys a query has among those filed by district (search.js ``shortKeys``): its pairs of
     tokens, or its one run."""
     tokens = exact_tokens(query)
-    if len(tokens) == 1:
-        return [] if is_han(tokens[0]) else tokens
+    if len(tokens) < 2:
+        return [token for token in tokens if not is_han(token)]
     return list(dict.fromkeys(route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1)))
 
 

@@ -15,8 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from disclosure.build import build_site
 from disclosure.fold import PublishedRecord, fold_releases
-from disclosure.site.bundles import plan_bundles
-from disclosure.site.views import record_url
+from disclosure.site.bundles import Bundle, plan_bundles
+from disclosure.site.views import newest_first, record_url, record_view
 from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
 from tests.e2e.conftest import _QuietHandler
@@ -118,6 +118,70 @@ def test_a_rare_name_merges_only_the_bundles_that_hold_it(
     merged = {b["path"] for b in listing if any(f"{b['path']}pagefind." in u for u in loaded)}
     assert listing[0]["path"] in merged and len(merged) < len(listing) / 2, merged
     page.close()
+
+
+def test_a_whole_document_number_merges_only_its_bundles(
+    sample_site: tuple[str, Path], signed_releases: SignedTree, browser: object
+) -> None:
+    # A whole number routes by its serial with its department and year (routing.py, keys of runs
+    # and characters together): search.js must cut and join them as routing.py does.
+    url, _ = sample_site
+    assert isinstance(browser, Browser)
+    bundles = _bundles(signed_releases)
+    numbered = [r for b in bundles for r in b.records if r.document_number and r.kind.value == "penalty"]
+    number = min(numbered, key=lambda r: (r.decided, r.url)).document_number
+    holding = {r.url for r in numbered if number in r.exact_texts}
+    page = browser.new_page()
+    loaded = _metadata_loads(page)
+    shown = _counted_results(page, url, number)
+    assert set(shown) == holding, (number, shown)
+    expected = {bundles[0].path} | {b.path for b in bundles if any(r.url in holding for r in b.records)}
+    assert _merged(bundles, loaded) == expected, number
+    page.close()
+
+
+def test_a_word_filtered_by_district_merges_only_the_bundles_with_it_there(
+    sample_site: tuple[str, Path], signed_releases: SignedTree, browser: object
+) -> None:
+    # "鼓楼区 小学": a pair of characters in many bundles, but in few of them within the district.
+    # Its short keys filed under the 区县 (routing.py) send the page to those few only.
+    url, _ = sample_site
+    assert isinstance(browser, Browser)
+    bundles = _bundles(signed_releases)
+    records = [r for b in bundles for r in b.records]
+    choices = []
+    for record in records:
+        name = record.subject_name
+        for word in {name[i : i + 2] for i in range(len(name) - 1)}:
+            holders = {r.url: r.district for r in records if any(word in text for text in r.exact_texts)}
+            everywhere = {b.path for b in bundles if any(r.url in holders for r in b.records)}
+            there = {url for url, district in holders.items() if district == record.district}
+            if record.district != "其他" and len(there) < 10 and len(everywhere) > len(there) + 2:
+                choices.append((len(everywhere) - len(there), word, record.district, there))
+    assert choices, "no word in many bundles but few records of one district"
+    _, word, district, there = max(choices)
+    page = browser.new_page()
+    loaded = _metadata_loads(page)
+    shown = _counted_results(page, url, f"{word}&district={district}")
+    assert set(shown[: len(there)]) == there, (word, district, shown)  # then the query as typed
+    expected = {bundles[0].path} | {b.path for b in bundles if any(r.url in there for r in b.records)}
+    assert _merged(bundles, loaded) == expected, (word, district)
+    page.close()
+
+
+def _bundles(tree: SignedTree) -> list[Bundle]:
+    """The test site's bundles as the build planned them (a cap of 60), newest first."""
+    return list(reversed(plan_bundles(newest_first(record_view(p) for p in _published(tree)), cap=60)))
+
+
+def _metadata_loads(page: Page) -> list[str]:
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url) if r.url.endswith(".pf_meta") else None)
+    return loaded
+
+
+def _merged(bundles: list[Bundle], loaded: list[str]) -> set[str]:
+    return {b.path for b in bundles if any(f"{b.path}pagefind." in u for u in loaded)}
 
 
 def _published(tree: SignedTree) -> list[PublishedRecord]:

@@ -50,10 +50,10 @@ function exactCode(word) {
   return `ψ${[...word].map((c) => c.codePointAt(0).toString(16).padStart(5, "0")).join("")}`;
 }
 
-// routing.py: a key is 2 to 4 neighbouring tokens (Han characters joined, a run of letters and
-// digits set apart by a space) or one run.  A query is routed by its longest windows of tokens
+// routing.py: a key is 2, 3, 4 or 6 neighbouring tokens (Han characters joined, a run of letters
+// and digits set apart by a space) or one run.  A query is routed by its longest windows of tokens
 // (routeKeys), and, filtered by 区县, also by its pairs filed under the district (shortKeys).
-const LONGEST_KEY = 4;
+const WINDOWS = [2, 3, 4, 6];
 const DISTRICT_MARK = ":";
 
 function routeKey(tokens) {
@@ -61,13 +61,13 @@ function routeKey(tokens) {
 }
 
 function windowKeys(tokens, n) {
-  if (tokens.length === 1) return IS_HAN.test(tokens[0]) ? [] : tokens;
+  if (tokens.length < 2) return tokens.filter((t) => !IS_HAN.test(t));
   const keys = [];
   for (let start = 0; start + n <= tokens.length; start++) keys.push(routeKey(tokens.slice(start, start + n)));
   return [...new Set(keys)];
 }
 
-const routeKeys = (tokens) => windowKeys(tokens, Math.min(tokens.length, LONGEST_KEY));
+const routeKeys = (tokens) => windowKeys(tokens, Math.max(...WINDOWS.filter((n) => n <= tokens.length)));
 const shortKeys = (tokens) => windowKeys(tokens, 2);
 
 // A few keys, spread over the query, narrow it down as well as all of them; each costs a shard.
