@@ -11,10 +11,12 @@ Han character, or a run of letters and digits), or one run; a query is routed by
 windows.  Runs count as tokens so that a whole document number routes by its serial *with* its
 department and year ("罚 2025 554318 号"), which few records share, not by each apart, which many
 do.  Six tokens tell apart what four do not: two departments' numbers with the same serial, and
-the many shops named "连江县詹记…" whose names hold "连江县詹" and "詹记货运" in different records.  Short keys are also filed under the
-record's 区县 ("鼓楼区:小学"), so a query filtered by district merges only the bundles that hold
-matches in that district: without them, "小学" in one district had few matches in each of the 47
-bundles with the word, and the page merged them all.
+the many shops named "连江县詹记…" whose names hold "连江县詹" and "詹记货运" in different records.
+
+Pairs of Han characters are also filed under the record's 区县 ("鼓楼区:小学"), so a query
+filtered by district merges only the bundles that hold matches in that district: without them,
+"小学" in one district had few matches in each of the 47 bundles with the word, and the page
+merged them all.
 
 Each key also says how far the page must merge for a first page of results: the bundle where the
 key's records reach ``PAGE`` (``RouteTable``).  A query's matches hold all its keys, so the
@@ -31,6 +33,7 @@ unit tests pin them and the browser tests check them end to end.
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,10 +45,6 @@ KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of
 WINDOWS = (2, 3, 4, 6)  # the lengths of keys, in tokens
 PAGE = 10  # search.js PAGE: the results of a first page
 DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
-
-_FNV_OFFSET = 0x811C9DC5
-_FNV_PRIME = 0x01000193
-
 
 @dataclass(frozen=True)
 class RoutedRecord:
@@ -69,39 +68,60 @@ class RouteTable:
 
 
 def shard_of(key: str, shards: int) -> int:
-    """FNV-1a (32 bit) of the key's UTF-8, modulo ``shards`` (a power of two)."""
-    value = _FNV_OFFSET
-    for byte in key.encode():
-        value = ((value ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
-    return value & (shards - 1)
+    """CRC-32 (zlib's, as search.js computes it) of the key's UTF-8, modulo ``shards`` (a power of two)."""
+    return zlib.crc32(key.encode()) & (shards - 1)
 
 
 def route_key(tokens: Sequence[str]) -> str:
     """Neighbouring tokens as one key: Han characters joined as they are, a run set apart by a space."""
-    key = tokens[0]
-    for before, token in zip(tokens, tokens[1:], strict=False):
-        key += token if is_han(before) and is_han(token) else f" {token}"
-    return key
+    return _joined(tokens)[0]
+
+
+def _joined(tokens: Sequence[str]) -> tuple[str, list[int], list[int]]:
+    """The tokens as ``route_key`` joins them, with where each starts and ends: a window's key is
+    then one slice (route_table makes some 10^7 of them at 10^5 records)."""
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    before_han = False
+    for token in tokens:
+        han = is_han(token)
+        if parts and not (han and before_han):
+            parts.append(" ")
+            position += 1
+        parts.append(token)
+        starts.append(position)
+        position += len(token)
+        ends.append(position)
+        before_han = han
+    return "".join(parts), starts, ends
 
 
 def record_route_keys(texts: Iterable[str]) -> set[str]:
     """The keys of one record: every window of WINDOWS tokens of each of its texts, and every run of
     letters and digits (a phrase never spans two texts)."""
-    short, longer = _record_keys(texts)
-    return short | longer
+    pairs, others = _record_keys(texts)
+    return pairs | others
 
 
 def _record_keys(texts: Iterable[str]) -> tuple[set[str], set[str]]:
-    """A record's keys in two sets: the short ones (runs and pairs, also filed by district), the rest."""
-    short: set[str] = set()
-    longer: set[str] = set()
+    """A record's keys in two sets: its pairs of Han characters (also filed by district), the rest."""
+    pairs: set[str] = set()
+    others: set[str] = set()
     for text in texts:
         tokens = exact_tokens(text)
-        short.update(token for token in tokens if not is_han(token))
-        short.update(route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1))
-        for n in WINDOWS[1:]:
-            longer.update(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-    return short, longer
+        joined, starts, ends = _joined(tokens)
+        if len(joined) == len(tokens):  # Han characters only: a window is a slice of the text
+            pairs.update(joined[i : i + 2] for i in range(len(joined) - 1))
+            others.update(joined[i : i + n] for n in WINDOWS[1:] for i in range(len(joined) - n + 1))
+            continue
+        others.update(token for token in tokens if not is_han(token))
+        for n in WINDOWS:
+            for i in range(len(tokens) - n + 1):
+                key = joined[starts[i] : ends[i + n - 1]]
+                (pairs if n == 2 and " " not in key else others).add(key)
+    return pairs, others
 
 
 def query_route_keys(query: str) -> list[str]:
@@ -117,46 +137,48 @@ def query_route_keys(query: str) -> list[str]:
 
 
 def short_route_keys(query: str) -> list[str]:
-    """The keys a query has among those filed by district (search.js ``shortKeys``): its pairs of
-    tokens, or its one run."""
+    """The keys of a query filed by district (search.js ``shortKeys``): its pairs of Han characters."""
     tokens = exact_tokens(query)
-    if len(tokens) < 2:
-        return [token for token in tokens if not is_han(token)]
-    return list(dict.fromkeys(route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1)))
+    pairs = (route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1))
+    return list(dict.fromkeys(pair for pair in pairs if " " not in pair))
 
 
 def district_key(district: str, key: str) -> str:
-    """A short key as filed under a 区县 (search.js builds the same)."""
+    """A pair as filed under a 区县 (search.js builds the same)."""
     return f"{district}{DISTRICT_MARK}{key}"
 
 
 def route_table(bundles: Sequence[Iterable[RoutedRecord]]) -> RouteTable:
     """The table of ``bundles``, newest first as bundles.json lists them."""
-    masks: dict[str, int] = {}
-    totals: Counter[str] = Counter()
-    reached: dict[str, int] = {}  # key -> the bundle where its records reach PAGE
+    # key -> [bundles as a bit mask, its records so far, the bundle where they reach PAGE or -1];
+    # one dict lookup a key and bundle (this loop runs some 6 * 10^6 times at 10^5 records).
+    table: dict[str, list[int]] = {}
     for number, records in enumerate(bundles):
         held: Counter[str] = Counter()
         for record in records:
-            short, longer = _record_keys(record.texts)
-            held.update(short)
-            held.update(longer)
+            pairs, others = _record_keys(record.texts)
+            held.update(pairs)
+            held.update(others)
             if record.district:
-                held.update(district_key(record.district, key) for key in short)
+                held.update([district_key(record.district, pair) for pair in pairs])
         bit = 1 << number
         for key, count in held.items():
-            masks[key] = masks.get(key, 0) | bit
-            if key not in reached:
-                totals[key] += count
-                if totals[key] >= PAGE:
-                    reached[key] = number
+            entry = table.get(key)
+            if entry is None:
+                table[key] = [bit, count, number if count >= PAGE else -1]
+            else:
+                entry[0] |= bit
+                if entry[2] < 0:
+                    entry[1] += count
+                    if entry[1] >= PAGE:
+                        entry[2] = number
     shards = 1
-    while shards * KEYS_PER_SHARD < len(masks):
+    while shards * KEYS_PER_SHARD < len(table):
         shards *= 2
     split: list[dict[str, str]] = [{} for _ in range(shards)]
-    for key in sorted(masks):
-        value = format(masks[key], "x")
-        split[shard_of(key, shards)][key] = f"{value},{reached[key]}" if key in reached else value
+    for key in sorted(table):
+        mask, _, reach = table[key]
+        split[shard_of(key, shards)][key] = f"{mask:x},{reach}" if reach >= 0 else f"{mask:x}"
     files = tuple(
         json.dumps(shard, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for shard in split
     )

@@ -52,7 +52,8 @@ function exactCode(word) {
 
 // routing.py: a key is 2, 3, 4 or 6 neighbouring tokens (Han characters joined, a run of letters
 // and digits set apart by a space) or one run.  A query is routed by its longest windows of tokens
-// (routeKeys), and, filtered by 区县, also by its pairs filed under the district (shortKeys).
+// (routeKeys), and, filtered by 区县, also by its pairs of Han characters filed under the district
+// (shortKeys).
 const WINDOWS = [2, 3, 4, 6];
 const DISTRICT_MARK = ":";
 
@@ -68,7 +69,7 @@ function windowKeys(tokens, n) {
 }
 
 const routeKeys = (tokens) => windowKeys(tokens, Math.max(...WINDOWS.filter((n) => n <= tokens.length)));
-const shortKeys = (tokens) => windowKeys(tokens, 2);
+const shortKeys = (tokens) => (tokens.length < 2 ? [] : windowKeys(tokens, 2).filter((key) => !key.includes(" ")));
 
 // A few keys, spread over the query, narrow it down as well as all of them; each costs a shard.
 function spread(keys, count) {
@@ -76,11 +77,17 @@ function spread(keys, count) {
   return [...new Set([...Array(count).keys()].map((i) => keys[Math.round((i * (keys.length - 1)) / (count - 1))]))];
 }
 
-// routing.shard_of: FNV-1a (32 bit) of the key's UTF-8, modulo the number of shards.
+// routing.shard_of: CRC-32 (zlib's) of the key's UTF-8, modulo the number of shards.
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
 function shardOf(key, shards) {
-  let value = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(key)) value = Math.imul(value ^ byte, 0x01000193) >>> 0;
-  return value & (shards - 1);
+  let crc = 0xffffffff;
+  for (const byte of new TextEncoder().encode(key)) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return ((crc ^ 0xffffffff) >>> 0) & (shards - 1);
 }
 
 const shardCache = new Map();
