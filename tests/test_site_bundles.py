@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from disclosure.fold import fold_releases
 from disclosure.site.bundles import PLACEHOLDER_URL, indexed_pages, plan_bundles, plan_index_work
 from disclosure.site.views import RecordView, record_view
@@ -37,6 +39,17 @@ def test_weights_put_every_newer_record_above_every_older_one(signed_releases: S
     for older, newer in zip(bundles, bundles[1:], strict=False):
         # ranks inside a bundle are 1..n (the placeholder takes 0)
         assert newer.weight * 1 > older.weight * len(older.records)
+
+
+def test_weights_beyond_a_double_are_refused(signed_releases: SignedTree, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One record a bundle doubles the weight each time; past the largest double the search page
+    # would order by infinities (here the largest is made 2^100 to need only a hundred bundles).
+    records = sample_records(signed_releases)
+    assert plan_bundles(records, cap=1)[-1].weight == 2 ** (len(records) - 1)
+    monkeypatch.setattr("disclosure.site.bundles.LARGEST_WEIGHT", 2**100)
+    assert plan_bundles(records[:98], cap=1)[-1].weight == 2**97
+    with pytest.raises(ValueError, match="merge weight"):
+        plan_bundles(records[:101], cap=1)
 
 
 def test_keys_change_only_where_records_change(signed_releases: SignedTree) -> None:
