@@ -343,15 +343,19 @@ def choose_query(names: list[str]) -> str:
 
 
 class _Counted:
-    """The handler's socket writer, counting every byte (headers and body) per request path."""
+    """The handler's socket writer, counting every byte (headers and body) per request path, and
+    when it was sent (``sent``: wall-clock time and size of each write)."""
 
-    def __init__(self, raw: Any, tally: dict[str, int], lock: threading.Lock, path: Any) -> None:
-        self.raw, self.tally, self.lock, self.path = raw, tally, lock, path
+    def __init__(
+        self, raw: Any, tally: dict[str, int], sent: list[tuple[float, int]], lock: threading.Lock, path: Any
+    ) -> None:
+        self.raw, self.tally, self.sent, self.lock, self.path = raw, tally, sent, lock, path
 
     def write(self, data: bytes) -> int:
         with self.lock:
             key = self.path()
             self.tally[key] = self.tally.get(key, 0) + len(data)
+            self.sent.append((time.time(), len(data)))
         return int(self.raw.write(data))
 
     def __getattr__(self, name: str) -> Any:
@@ -363,14 +367,30 @@ class _CountingHandler(http.server.SimpleHTTPRequestHandler):
     Web Worker, which a page's CDP session does not see, so the server is where to count."""
 
     tally: dict[str, int] = {}
+    sent: list[tuple[float, int]] = []
     lock = threading.Lock()
 
     def setup(self) -> None:
         super().setup()
-        self.wfile = _Counted(self.wfile, self.tally, self.lock, lambda: getattr(self, "path", "?"))  # type: ignore[assignment]
+        self.wfile = _Counted(  # type: ignore[assignment]
+            self.wfile, self.tally, self.sent, self.lock, lambda: getattr(self, "path", "?")
+        )
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+# When the first result (or the no-result notice) is in the DOM, in the page's clock and the wall
+# clock (Date.now(), the clock the server's tally uses: both run on this machine).
+_FIRST_RESULTS_SCRIPT = """
+new MutationObserver((_, observer) => {
+  const none = document.getElementById("no-results");
+  if (document.querySelector("#results li") || (none && !none.hidden)) {
+    window.__firstResults = { ms: performance.now(), at: Date.now() };
+    observer.disconnect();
+  }
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"""
 
 
 def measure_search(site: Path, queries: list[str], timeout_s: float = 120.0) -> list[dict[str, Any]]:
@@ -381,7 +401,8 @@ def measure_search(site: Path, queries: list[str], timeout_s: float = 120.0) -> 
     from playwright.sync_api import sync_playwright
 
     tally: dict[str, int] = {}
-    handler_class = type("Handler", (_CountingHandler,), {"tally": tally, "lock": threading.Lock()})
+    writes: list[tuple[float, int]] = []
+    handler_class = type("Handler", (_CountingHandler,), {"tally": tally, "sent": writes, "lock": threading.Lock()})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler_class, directory=str(site))
     )
@@ -396,17 +417,19 @@ def measure_search(site: Path, queries: list[str], timeout_s: float = 120.0) -> 
             for query in queries:
                 context = browser.new_context(locale="zh-CN")
                 page = context.new_page()
+                page.add_init_script(_FIRST_RESULTS_SCRIPT)
                 tally.clear()
+                writes.clear()
                 outcome: dict[str, Any] = {"query": query}
                 try:
                     page.goto(f"{base}/search/?q={quote(query)}")
-                    page.wait_for_function(
-                        "document.querySelector('#results li') || !document.getElementById('no-results').hidden",
-                        timeout=timeout_s * 1000,
-                        polling=20,
-                    )
-                    outcome["ms_to_results"] = page.evaluate("performance.now()")
-                    outcome["kb_at_results"] = sum(tally.values()) / 1024  # the rest counts all hits
+                    page.wait_for_function("window.__firstResults", timeout=timeout_s * 1000, polling=20)
+                    shown = page.evaluate("window.__firstResults")
+                    outcome["ms_to_results"] = shown["ms"]
+                    # What was sent before the page showed them: the page goes on at once to count
+                    # the rest, and whatever lands before this process reads the tally is not theirs.
+                    with handler_class.lock:
+                        outcome["kb_at_results"] = sum(n for t, n in writes if t <= shown["at"] / 1000) / 1024
                     outcome["status"] = page.inner_text("#search-status")
                     page.wait_for_load_state("networkidle")  # what the first query still loads
                     outcome["final_status"] = page.inner_text("#search-status")
