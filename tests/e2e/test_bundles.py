@@ -131,20 +131,16 @@ def test_a_whole_document_number_merges_only_its_bundles(
     numbered = [r for b in bundles for r in b.records if r.document_number and r.kind.value == "penalty"]
     number = min(numbered, key=lambda r: (r.decided, r.url)).document_number
     holding = {r.url for r in numbered if number in r.exact_texts}
-    page = browser.new_page()
-    loaded = _metadata_loads(page)
-    shown = _counted_results(page, url, number)
+    shown, merged = _routed_search(browser, url, number, bundles)
     assert set(shown) == holding, (number, shown)
-    expected = {bundles[0].path} | {b.path for b in bundles if any(r.url in holding for r in b.records)}
-    assert _merged(bundles, loaded) == expected, number
-    page.close()
+    assert merged == _newest_and_holding(bundles, holding), number
 
 
 def test_a_word_filtered_by_district_merges_only_the_bundles_with_it_there(
     sample_site: tuple[str, Path], signed_releases: SignedTree, browser: object
 ) -> None:
     # "鼓楼区 小学": a pair of characters in many bundles, but in few of them within the district.
-    # Its short keys filed under the 区县 (routing.py) send the page to those few only.
+    # Its pairs filed under the 区县 (routing.py) send the page to those few only.
     url, _ = sample_site
     assert isinstance(browser, Browser)
     bundles = _bundles(signed_releases)
@@ -160,13 +156,9 @@ def test_a_word_filtered_by_district_merges_only_the_bundles_with_it_there(
                 choices.append((len(everywhere) - len(there), word, record.district, there))
     assert choices, "no word in many bundles but few records of one district"
     _, word, district, there = max(choices)
-    page = browser.new_page()
-    loaded = _metadata_loads(page)
-    shown = _counted_results(page, url, f"{word}&district={district}")
+    shown, merged = _routed_search(browser, url, f"{word}&district={district}", bundles)
     assert set(shown[: len(there)]) == there, (word, district, shown)  # then the query as typed
-    expected = {bundles[0].path} | {b.path for b in bundles if any(r.url in there for r in b.records)}
-    assert _merged(bundles, loaded) == expected, (word, district)
-    page.close()
+    assert merged == _newest_and_holding(bundles, there), (word, district)
 
 
 def _bundles(tree: SignedTree) -> list[Bundle]:
@@ -174,14 +166,19 @@ def _bundles(tree: SignedTree) -> list[Bundle]:
     return list(reversed(plan_bundles(newest_first(record_view(p) for p in _published(tree)), cap=60)))
 
 
-def _metadata_loads(page: Page) -> list[str]:
+def _routed_search(browser: Browser, url: str, query: str, bundles: list[Bundle]) -> tuple[list[str], set[str]]:
+    """The results shown for ``query`` once counted, and the bundles whose metadata the page loaded."""
+    page = browser.new_page()
     loaded: list[str] = []
     page.on("request", lambda r: loaded.append(r.url) if r.url.endswith(".pf_meta") else None)
-    return loaded
+    shown = _counted_results(page, url, query)
+    page.close()
+    return shown, {b.path for b in bundles if any(f"{b.path}pagefind." in u for u in loaded)}
 
 
-def _merged(bundles: list[Bundle], loaded: list[str]) -> set[str]:
-    return {b.path for b in bundles if any(f"{b.path}pagefind." in u for u in loaded)}
+def _newest_and_holding(bundles: list[Bundle], urls: set[str]) -> set[str]:
+    """The bundles a routed query should merge: the newest (always loaded), those holding ``urls``."""
+    return {bundles[0].path} | {b.path for b in bundles if any(r.url in urls for r in b.records)}
 
 
 def _published(tree: SignedTree) -> list[PublishedRecord]:
