@@ -16,8 +16,9 @@ subprocess per step, so each step's wall time, CPU time and peak memory are its 
 
 Memory is measured two ways.  ``peak`` is the kernel's figure from ``wait4`` (what
 ``/usr/bin/time -f %M`` prints): the largest resident set any single process of the step's tree
-reached.  ``tree`` polls /proc every 0.1 s and sums the RSS of every live process of the tree:
-what the machine actually had to hold at once (e.g. ``disclosure build`` waiting on Pagefind).
+reached.  ``tree`` polls /proc every 0.1 s and sums the proportional set size (PSS) of every live
+process of the tree: what the machine actually had to hold at once (e.g. ``disclosure build``
+waiting on Pagefind, or its forked bundle writers, whose shared pages count once, not once each).
 docs/benchmarks.md explains every number and records the figures.
 """
 
@@ -95,15 +96,22 @@ def _children_map() -> dict[int, list[int]]:
 
 
 def _tree_rss_kb(root: int) -> int:
+    """What the tree's processes hold together: the sum of their proportional set sizes (a page
+    shared by n processes counts 1/n in each: the build's forked writers share most of theirs with
+    the build), or of their resident sets where the kernel has no smaps_rollup."""
     children, total, todo = _children_map(), 0, [root]
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, ()))
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-        except OSError:
-            pass
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += int(next(line for line in f if line.startswith("Pss:")).split()[1])
+        except (OSError, StopIteration):
+            try:
+                with open(f"/proc/{pid}/statm") as f:
+                    total += int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+            except OSError:
+                pass
     return total
 
 
