@@ -181,6 +181,53 @@ def _newest_and_holding(bundles: list[Bundle], urls: set[str]) -> set[str]:
     return {bundles[0].path} | {b.path for b in bundles if any(r.url in urls for r in b.records)}
 
 
+def test_a_common_word_merges_up_to_where_its_first_page_ends(
+    sample_site: tuple[str, Path], signed_releases: SignedTree, browser: object
+) -> None:
+    # Each key of the routing table says in which bundle its records reach a page of 10; the page
+    # merges the routed bundles up to there in one round before it shows anything: no fewer (a
+    # second round would cost a second wait), no more (1, 2, 4 … a round would overshoot).
+    url, _ = sample_site
+    assert isinstance(browser, Browser)
+    bundles = _bundles(signed_releases)
+    choices = []
+    for word in sorted({r.subject_name[i : i + 2] for b in bundles for r in b.records for i in range(3)}):
+        held = [sum(any(word in t for t in r.exact_texts) for r in b.records) for b in bundles]
+        routed = [b.path for b, n in zip(bundles, held, strict=True) if n]
+        counts = [n for n in held if n]
+        reach = next((i + 1 for i in range(len(counts)) if sum(counts[: i + 1]) >= 10), None)
+        if reach is not None and reach not in (1, 3, 7) and reach < len(routed):
+            choices.append((reach, word, routed[:reach]))
+    assert choices, "no word whose first page ends where doubling rounds would not"
+    _, word, expected = max(choices)
+    page = browser.new_page()
+    page.add_init_script(_FETCHES_AT_FIRST_RESULTS)
+    page.goto(f"{url}/search/?q={word}")
+    page.wait_for_function("window.__atFirstResults !== undefined")
+    fetched: list[str] = page.evaluate("window.__fetched.slice(0, window.__atFirstResults)")
+    merged = {b.path for b in bundles if any(f"{b.path}pagefind." in u and u.endswith(".pf_meta") for u in fetched)}
+    assert merged == {bundles[0].path, *expected}, (word, len(expected))
+    page.close()
+
+
+# The URLs the page fetched (Pagefind runs on the page's thread), and how many of them it had asked
+# for when its first result appeared.
+_FETCHES_AT_FIRST_RESULTS = """
+window.__fetched = [];
+const fetchFirst = window.fetch;
+window.fetch = (input, init) => {
+  window.__fetched.push(String(input instanceof Request ? input.url : input));
+  return fetchFirst(input, init);
+};
+new MutationObserver((_, observer) => {
+  if (document.querySelector("#results li")) {
+    window.__atFirstResults = window.__fetched.length;
+    observer.disconnect();
+  }
+}).observe(document, { subtree: true, childList: true });
+"""
+
+
 def _published(tree: SignedTree) -> list[PublishedRecord]:
     return list(fold_releases(verify_releases(tree.root), tree.weeks[-1]).published())
 
