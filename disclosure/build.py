@@ -170,7 +170,7 @@ def build_site(
             linked = len(site.result.linked_paths)
             rendered = site.result.rendered_by_type()
         with steps.step("index", "建立搜索索引……"):
-            _index_bundles(staging, site.result, out, site.workers, scratch)
+            _index_bundles(staging, site.result, out, site.workers, scratch, steps.timings)
             shutil.rmtree(scratch)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
@@ -311,7 +311,9 @@ _SHM = Path("/dev/shm")
 _SCRATCH_PREFIX = "disclosure-index-"
 
 
-def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int, scratch: Path) -> None:
+def _index_bundles(
+    site_dir: Path, output: Output, previous: Path, workers: int, scratch: Path, timings: dict[str, float]
+) -> None:
     """Make pagefind/<bundle>/ for every bundle: linked if unchanged, else written from indexed pages.
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
@@ -334,9 +336,11 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int,
         write_bundle(pages, target / "empty", runtime=jobs_dir / "empty", chunk_size=index_chunk_size)
     for name in work.reused:
         _link_tree(previous / "pagefind" / name, target / name)
+    start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for _ in pool.map(lambda job: _run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
             pass
+    timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
     locations = {name: jobs_dir / name for name, _ in work.jobs}
     for _bundle, sources in work.rebuilt:
         for where in set(sources.values()) - set(locations):
@@ -344,10 +348,14 @@ def _index_bundles(site_dir: Path, output: Output, previous: Path, workers: int,
     runtime = next(iter(locations.values()), None)
     if work.rebuilt:
         assert runtime is not None
+        start = time.perf_counter()
         _write_bundles(list(work.rebuilt), locations, target, runtime, workers)
+        timings["bundles"] = time.perf_counter() - start
     (site_dir / INDEX_SOURCE).unlink()
     newest_first = list(reversed(bundles))
+    start = time.perf_counter()
     routes = route_table([[RoutedRecord(r.exact_texts, r.district) for r in b.records] for b in newest_first])
+    timings["routing"] = time.perf_counter() - start
     (target / ROUTE_DIR).mkdir()
     for number, shard in enumerate(routes.files):
         (target / ROUTE_DIR / f"{number}.json").write_bytes(shard)
