@@ -410,7 +410,9 @@ def measure_search(site: Path, queries: list[str], timeout_s: float = 120.0) -> 
 
     tally: dict[str, int] = {}
     writes: list[tuple[float, int]] = []
-    handler_class = type("Handler", (_CountingHandler,), {"tally": tally, "sent": writes, "lock": threading.Lock()})
+    handler_class = type(
+        "Handler", (_CountingHandler,), {"tally": tally, "sent": writes, "lock": threading.Lock()}
+    )
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler_class, directory=str(site))
     )

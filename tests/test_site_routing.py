@@ -128,11 +128,14 @@ def test_every_substring_routes_to_its_bundle() -> None:
                     for key in query_route_keys(query):
                         assert key in owned and routed(key, number), (query, key)
                     for key in short_route_keys(query):
-                        assert key in owned and routed(district_key(record.district, key), number), (query, key)
+                        filed = district_key(record.district, key)
+                        assert key in owned and routed(filed, number), (query, filed)
 
 
 def test_masks_follow_the_bundle_order() -> None:
-    table = route_table([[RoutedRecord(("福州鑫源",))], [RoutedRecord(("鑫源恒泰",))], [RoutedRecord(("恒泰",))]])
+    table = route_table(
+        [[RoutedRecord(("福州鑫源",))], [RoutedRecord(("鑫源恒泰",))], [RoutedRecord(("恒泰",))]]
+    )
     merged = _shards(table.files)
     assert {key: mask for key, mask in merged.items() if len(key) == 2} == {
         "福州": "1",

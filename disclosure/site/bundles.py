@@ -189,7 +189,6 @@ def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[B
     return bundles
 
 
-
 def _slice_name(record: RecordView, level: int) -> str:
     day = record.decided
     return (

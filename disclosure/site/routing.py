@@ -46,6 +46,7 @@ WINDOWS = (2, 3, 4, 6)  # the lengths of keys, in tokens
 PAGE = 10  # search.js PAGE: the results of a first page
 DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
 
+
 @dataclass(frozen=True)
 class RoutedRecord:
     """What the table needs of a record: its exact texts (``RecordView.exact_texts``), its 区县."""

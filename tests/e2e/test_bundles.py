@@ -166,7 +166,9 @@ def _bundles(tree: SignedTree) -> list[Bundle]:
     return list(reversed(plan_bundles(newest_first(record_view(p) for p in _published(tree)), cap=60)))
 
 
-def _routed_search(browser: Browser, url: str, query: str, bundles: list[Bundle]) -> tuple[list[str], set[str]]:
+def _routed_search(
+    browser: Browser, url: str, query: str, bundles: list[Bundle]
+) -> tuple[list[str], set[str]]:
     """The results shown for ``query`` once counted, and the bundles whose metadata the page loaded."""
     page = browser.new_page()
     loaded: list[str] = []
@@ -205,7 +207,9 @@ def test_a_common_word_merges_up_to_where_its_first_page_ends(
     page.goto(f"{url}/search/?q={word}")
     page.wait_for_function("window.__atFirstResults !== undefined")
     fetched: list[str] = page.evaluate("window.__fetched.slice(0, window.__atFirstResults)")
-    merged = {b.path for b in bundles if any(f"{b.path}pagefind." in u and u.endswith(".pf_meta") for u in fetched)}
+    merged = {
+        b.path for b in bundles if any(f"{b.path}pagefind." in u and u.endswith(".pf_meta") for u in fetched)
+    }
     assert merged == {bundles[0].path, *expected}, (word, len(expected))
     page.close()
 
