@@ -125,14 +125,3 @@ def is_han(token: str) -> bool:
     """Whether a token of ``exact_tokens`` (or a word of ``exact_words``) is Han, not letters and digits."""
     return not token.isascii()
 
-
-def exact_runs(text: str) -> list[str]:
-    """``exact_tokens`` with neighbouring Han characters joined: the runs a phrase can match across
-    (what stands between two tokens, punctuation or spaces, is not a word and does not count)."""
-    runs: list[str] = []
-    for token in exact_tokens(text):
-        if runs and is_han(token) and is_han(runs[-1]):
-            runs[-1] += token
-        else:
-            runs.append(token)
-    return runs
