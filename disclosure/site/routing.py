@@ -133,15 +133,17 @@ def query_route_keys(query: str) -> list[str]:
     tokens = exact_tokens(query)
     if len(tokens) < 2:
         return [token for token in tokens if not is_han(token)]
-    n = max(size for size in WINDOWS if size <= len(tokens))
-    return list(dict.fromkeys(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1)))
+    return _window_keys(tokens, max(size for size in WINDOWS if size <= len(tokens)))
 
 
 def short_route_keys(query: str) -> list[str]:
     """The keys of a query filed by district (search.js ``shortKeys``): its pairs of Han characters."""
-    tokens = exact_tokens(query)
-    pairs = (route_key(tokens[i : i + 2]) for i in range(len(tokens) - 1))
-    return list(dict.fromkeys(pair for pair in pairs if " " not in pair))
+    return [pair for pair in _window_keys(exact_tokens(query), 2) if " " not in pair]
+
+
+def _window_keys(tokens: Sequence[str], n: int) -> list[str]:
+    """The keys of every ``n`` neighbouring tokens, in order, no repeats (search.js ``windowKeys``)."""
+    return list(dict.fromkeys(route_key(tokens[i : i + n]) for i in range(len(tokens) - n + 1)))
 
 
 def district_key(district: str, key: str) -> str:
