@@ -175,7 +175,12 @@ def _routed_search(
     page.on("request", lambda r: loaded.append(r.url) if r.url.endswith(".pf_meta") else None)
     shown = _counted_results(page, url, query)
     page.close()
-    return shown, {b.path for b in bundles if any(f"{b.path}pagefind." in u for u in loaded)}
+    return shown, _merged(bundles, loaded)
+
+
+def _merged(bundles: list[Bundle], metadata_urls: list[str]) -> set[str]:
+    """The bundles whose metadata (``…/pagefind.<lang>_<hash>.pf_meta``) is among the URLs."""
+    return {b.path for b in bundles if any(f"{b.path}pagefind." in u for u in metadata_urls)}
 
 
 def _newest_and_holding(bundles: list[Bundle], urls: set[str]) -> set[str]:
@@ -207,9 +212,7 @@ def test_a_common_word_merges_up_to_where_its_first_page_ends(
     page.goto(f"{url}/search/?q={word}")
     page.wait_for_function("window.__atFirstResults !== undefined")
     fetched: list[str] = page.evaluate("window.__fetched.slice(0, window.__atFirstResults)")
-    merged = {
-        b.path for b in bundles if any(f"{b.path}pagefind." in u and u.endswith(".pf_meta") for u in fetched)
-    }
+    merged = _merged(bundles, [u for u in fetched if u.endswith(".pf_meta")])
     assert merged == {bundles[0].path, *expected}, (word, len(expected))
     page.close()
 
