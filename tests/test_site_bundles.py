@@ -31,7 +31,41 @@ def test_months_days_and_parts(signed_releases: SignedTree) -> None:
         assert max(r.decided for r in older.records) <= min(r.decided for r in newer.records)
     many_on_one_day = [dataclasses.replace(r, decided=dt.date(2026, 11, 2)) for r in records[:25]]
     parts = plan_bundles(many_on_one_day, cap=10)
-    assert [b.name for b in parts] == ["2026-11-02-p1", "2026-11-02-p2", "2026-11-02-p3"]
+    assert [b.name for b in parts] == ["2026-11-02-p1", "2026-11-02-p2", "2026-11-02-p3", "2026-11-02-p4"]
+    assert [len(b.records) for b in parts] == [7, 7, 7, 4]  # cap // 8 == 1: every id may cut, from 3/4 of the cap
+
+
+def crowded_day(records: list[RecordView], count: int) -> list[RecordView]:
+    """``count`` distinct records decided on one day, made from the fixture's."""
+    return [
+        dataclasses.replace(
+            records[i % len(records)], id=f"{i:06d}x", url=f"/penalty/{i:06d}x/", decided=dt.date(2026, 11, 2)
+        )
+        for i in range(count)
+    ]
+
+
+def test_a_record_coming_or_going_changes_only_its_own_part_of_a_crowded_day(signed_releases: SignedTree) -> None:
+    day = crowded_day(sample_records(signed_releases), 600)
+    before = plan_bundles(day, cap=40)
+    assert 15 <= len(before) <= 20 and all(30 <= len(b.records) <= 40 for b in before[:-1])
+    keys = {b.key for b in before}
+    for changed in (day[:300] + day[301:], [*day, crowded_day(day, 601)[-1]]):  # one gone, one new
+        after = plan_bundles(changed, cap=40)
+        assert sum(len(b.records) for b in after) == len(changed)
+        assert len([b for b in after if b.key not in keys]) <= 2, "parts cut by count would all change"
+
+
+def test_a_renumbered_part_is_reused_under_its_new_name(signed_releases: SignedTree) -> None:
+    day = crowded_day(sample_records(signed_releases), 600)
+    before = plan_bundles(day[100:], cap=40)
+    after = plan_bundles(day, cap=40)  # a hundred records with the smallest ids: new parts first
+    work = plan_index_work(after, {b.name: b.key for b in before}, indexed_pages(before), cap=40)
+    renamed = [(name, old) for name, old in work.reused if name != old]
+    assert len(work.reused) >= len(before) // 2 and len(renamed) == len(work.reused)  # the cuts resync
+    old_keys = {b.name: b.key for b in before}
+    assert all(old_keys[old] == next(b.key for b in after if b.name == name) for name, old in work.reused)
+    assert sorted(r.url for _, records in work.jobs for r in records) == sorted(r.url for r in day[:100])
 
 
 def test_weights_put_every_newer_record_above_every_older_one(signed_releases: SignedTree) -> None:

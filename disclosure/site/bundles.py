@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from disclosure._internal.pagefind_index import INDEX_CHUNK_SIZE
 from disclosure.site.filters import sort_date
 from disclosure.site.search_terms import is_exact_code
-from disclosure.site.views import RecordView
+from disclosure.site.views import RecordView, cut_by_content
 
 if TYPE_CHECKING:
     from disclosure._internal.pagefind_index import IndexedPage
@@ -93,13 +93,14 @@ def index_chunk_size(word: str) -> int:
 class IndexWork:
     """How this build's bundles get their indexed pages.
 
-    A bundle whose records all kept their search entries is linked from the previous site whole.
+    A bundle whose records all kept their search entries is linked from the previous site whole,
+    whatever it was called there (a day's parts are numbered, and a new part renumbers the rest).
     Any other bundle is written anew from indexed pages: those whose entry did not change are taken
     from the previous site's bundles (``sources`` names the bundle), the rest from ``jobs``: Pagefind
     runs over just the new or changed entries, packed up to the cap (``sources`` names the job).
     """
 
-    reused: tuple[str, ...]  # bundle names
+    reused: tuple[tuple[str, str], ...]  # bundle name, the previous build's name for the same records
     rebuilt: tuple[tuple[Bundle, dict[str, str]], ...]  # bundle, page URL -> bundle or job it is read from
     jobs: tuple[tuple[str, tuple[RecordView, ...]], ...]  # job name, the records whose entries it indexes
     placeholder_job: str | None  # the job that indexes the placeholder page, if no old bundle has it
@@ -116,12 +117,13 @@ def plan_index_work(
     ``previous_bundles`` maps the previous build's bundle names to keys, ``previous_pages`` each URL
     it indexed to (its bundle, the digest of the entry indexed); both empty for a full build.
     """
-    reused: list[str] = []
+    reused: list[tuple[str, str]] = []
     rebuilt: list[tuple[Bundle, dict[str, str]]] = []
     jobs: list[tuple[str, list[RecordView]]] = []
+    by_key = {key: name for name, key in sorted(previous_bundles.items())}
     for bundle in bundles:
-        if previous_bundles.get(bundle.name) == bundle.key:
-            reused.append(bundle.name)
+        if bundle.key in by_key:
+            reused.append((bundle.name, by_key[bundle.key]))
             continue
         sources: dict[str, str] = {}
         fresh = []
@@ -170,7 +172,10 @@ def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[B
     """Bundles oldest first, with their merge weights; the same records always give the same plan.
 
     A year is one bundle unless it holds more than ``cap`` records; then its quarters, then their
-    months, then their days, then parts of a day, each split only when over ``cap``.  Few and large
+    months, then their days, each split only when over ``cap``; a day over ``cap`` is cut into
+    parts by content (:func:`~disclosure.site.views.cut_by_content`, ids in order, 3/4 of ``cap``
+    to ``cap`` a part), so that a record coming or going changes its own part, not all of them.
+    Parts are not cut smaller: each bundle adds to the merge weights.  Few and large
     bundles keep the first query small (each merged bundle costs a metadata file and an index chunk);
     the cap bounds indexing memory and Pagefind's quadratic sort.
     """
@@ -211,9 +216,6 @@ def _split(items: list[RecordView], level: int, cap: int, out: list[tuple[str, l
         elif level < 3:
             _split(group, level + 1, cap, out)
         else:  # one day over the cap: same date, so the order between parts does not matter
-            parts = -(-len(group) // cap)
-            by_id = sorted(group, key=lambda r: r.id)
-            for part in range(parts):
-                out.append(
-                    (f"{name}-p{part + 1}", sorted(by_id[part::parts], key=lambda r: (r.decided, r.id)))
-                )
+            parts = cut_by_content(sorted(group, key=lambda r: r.id), least=cap * 3 // 4, most=cap, every=max(1, cap // 8))
+            for number, part in enumerate(parts, start=1):
+                out.append((f"{name}-p{number}", part))

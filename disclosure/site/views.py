@@ -316,14 +316,7 @@ def paginate(kind: Kind, base_url: str, title: str, records: Sequence[RecordView
     of a newest-first list would all shift: a weekly build re-renders a few pages per list.
     """
     oldest_first = list(reversed(records))
-    stretches: list[list[RecordView]] = [[]]
-    for record in oldest_first:
-        current = stretches[-1]
-        current.append(record)
-        if len(current) >= 3 * PAGE_SIZE or (len(current) >= PAGE_SIZE // 5 and _cuts_after(record)):
-            stretches.append([])
-    if not stretches[-1]:
-        stretches.pop()
+    stretches = cut_by_content(oldest_first, least=PAGE_SIZE // 5, most=3 * PAGE_SIZE, every=PAGE_SIZE)
     names = [stretch[0].id for stretch in stretches]
     urls = [stretch_url(base_url, name) for name in names]
     pages = [
@@ -346,8 +339,26 @@ def paginate(kind: Kind, base_url: str, title: str, records: Sequence[RecordView
     return pages
 
 
-def _cuts_after(record: RecordView) -> bool:
-    return int(hashlib.sha256(record.id.encode()).hexdigest()[:8], 16) % PAGE_SIZE == 0
+def cut_by_content(records: Sequence[RecordView], *, least: int, most: int, every: int) -> list[list[RecordView]]:
+    """``records`` in runs, each ending after a record whose id hashes to 0 modulo ``every``
+    once it holds ``least``, and at ``most`` at the latest.
+
+    Why: cuts chosen by the records themselves stay where they are when a record comes or goes
+    elsewhere, so a change moves the one run that holds it (and, past a forced cut, the next few);
+    runs cut by count would all shift.  List stretches and the parts of a crowded day's search
+    bundle are cut this way, so that a weekly build rewrites few of them.
+    """
+    runs: list[list[RecordView]] = [[]]
+    for record in records:
+        current = runs[-1]
+        current.append(record)
+        if len(current) >= most or (
+            len(current) >= least and int(hashlib.sha256(record.id.encode()).hexdigest()[:8], 16) % every == 0
+        ):
+            runs.append([])
+    if not runs[-1]:
+        runs.pop()
+    return runs
 
 
 def _older_of_front(

@@ -1,0 +1,64 @@
+"""Forked work: shares of a range, and a task run beside the caller."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from disclosure._internal.forks import beside, split_over_forks
+
+
+def test_split_over_forks_covers_the_range_once_in_other_processes(tmp_path: Path) -> None:
+    def task(start: int, stop: int) -> None:
+        (tmp_path / f"{start}-{stop}").write_text(str(os.getpid()))
+
+    split_over_forks(10, 2, task)
+    shares = sorted(tmp_path.iterdir(), key=lambda p: int(p.name.split("-")[0]))
+    assert [p.name for p in shares] == ["0-5", "5-10"]
+    pids = {p.read_text() for p in shares}
+    assert len(pids) == 2 and str(os.getpid()) not in pids
+
+
+def test_a_task_beside_runs_in_another_process_while_the_caller_works(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
+    def task() -> tuple[int, list[str]]:
+        started.write_text("")
+        return os.getpid(), ["结果", "result"]
+
+    with beside(task) as result:
+        deadline = time.monotonic() + 30
+        while not started.exists():  # the child runs before anyone asks for its result
+            assert time.monotonic() < deadline, "the task did not start"
+            time.sleep(0.01)
+        pid, value = result()
+    assert pid != os.getpid() and value == ["结果", "result"]
+
+
+def test_a_failing_task_beside_raises_in_the_caller() -> None:
+    def task() -> None:
+        raise ValueError("路由表写不出来")
+
+    with pytest.raises(ValueError, match="路由表"), beside(task) as result:
+        result()
+
+
+def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def task() -> None:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(60)
+
+    with pytest.raises(RuntimeError, match="caller"), beside(task):
+        deadline = time.monotonic() + 30
+        while not pid_file.exists():
+            assert time.monotonic() < deadline, "the task did not start"
+            time.sleep(0.01)
+        raise RuntimeError("the caller failed")
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):  # joined and reaped: no such process any more
+        os.kill(pid, 0)
