@@ -32,7 +32,8 @@ def test_months_days_and_parts(signed_releases: SignedTree) -> None:
     many_on_one_day = [dataclasses.replace(r, decided=dt.date(2026, 11, 2)) for r in records[:25]]
     parts = plan_bundles(many_on_one_day, cap=10)
     assert [b.name for b in parts] == ["2026-11-02-p1", "2026-11-02-p2", "2026-11-02-p3", "2026-11-02-p4"]
-    assert [len(b.records) for b in parts] == [7, 7, 7, 4]  # cap // 8 == 1: every id may cut, from 3/4 of the cap
+    # cap // 8 == 1: any id may end a part, once it holds 3/4 of the cap
+    assert [len(b.records) for b in parts] == [7, 7, 7, 4]
 
 
 def crowded_day(records: list[RecordView], count: int) -> list[RecordView]:
@@ -45,7 +46,9 @@ def crowded_day(records: list[RecordView], count: int) -> list[RecordView]:
     ]
 
 
-def test_a_record_coming_or_going_changes_only_its_own_part_of_a_crowded_day(signed_releases: SignedTree) -> None:
+def test_a_record_coming_or_going_changes_only_its_own_part_of_a_crowded_day(
+    signed_releases: SignedTree,
+) -> None:
     day = crowded_day(sample_records(signed_releases), 600)
     before = plan_bundles(day, cap=40)
     assert 15 <= len(before) <= 20 and all(30 <= len(b.records) <= 40 for b in before[:-1])
@@ -75,7 +78,9 @@ def test_weights_put_every_newer_record_above_every_older_one(signed_releases: S
         assert newer.weight * 1 > older.weight * len(older.records)
 
 
-def test_weights_beyond_a_double_are_refused(signed_releases: SignedTree, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weights_beyond_a_double_are_refused(
+    signed_releases: SignedTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # One record a bundle doubles the weight each time; past the largest double the search page
     # would order by infinities (here the largest is made 2^100 to need only a hundred bundles).
     records = sample_records(signed_releases)
@@ -116,10 +121,12 @@ def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) 
     work = plan_index_work(after, {b.name: b.key for b in before}, indexed_pages(before), cap=40)
     assert [[r.url for r in records] for _, records in work.jobs] == [[changed.url]]
     assert work.placeholder_job is None
-    (bundle, sources), = work.rebuilt
+    ((bundle, sources),) = work.rebuilt
     assert changed.url in {r.url for r in bundle.records} and len(work.reused) == len(after) - 1
     assert sources[changed.url] == "job-1"
-    assert {where for url, where in sources.items() if url not in (changed.url, PLACEHOLDER_URL)} == {bundle.name}
+    assert {where for url, where in sources.items() if url not in (changed.url, PLACEHOLDER_URL)} == {
+        bundle.name
+    }
     assert sources[PLACEHOLDER_URL] == before[0].name  # any old bundle's placeholder is the same page
     # Records that move to another bundle are read from where they were indexed, not indexed again.
     regrouped = plan_bundles(records, cap=25)

@@ -66,7 +66,9 @@ def beside(task: Callable[[], T]) -> Iterator[Callable[[], T]]:
             ok, value = receiver.recv()
         except EOFError:
             process.join()
-            raise RuntimeError(f"a forked process ended without a result (exit code {process.exitcode})") from None
+            raise RuntimeError(
+                f"a forked process ended without a result (exit code {process.exitcode})"
+            ) from None
         process.join()
         if not ok:
             raise value

@@ -216,6 +216,8 @@ def _split(items: list[RecordView], level: int, cap: int, out: list[tuple[str, l
         elif level < 3:
             _split(group, level + 1, cap, out)
         else:  # one day over the cap: same date, so the order between parts does not matter
-            parts = cut_by_content(sorted(group, key=lambda r: r.id), least=cap * 3 // 4, most=cap, every=max(1, cap // 8))
+            parts = cut_by_content(
+                sorted(group, key=lambda r: r.id), least=cap * 3 // 4, most=cap, every=max(1, cap // 8)
+            )
             for number, part in enumerate(parts, start=1):
                 out.append((f"{name}-p{number}", part))

@@ -339,7 +339,9 @@ def paginate(kind: Kind, base_url: str, title: str, records: Sequence[RecordView
     return pages
 
 
-def cut_by_content(records: Sequence[RecordView], *, least: int, most: int, every: int) -> list[list[RecordView]]:
+def cut_by_content(
+    records: Sequence[RecordView], *, least: int, most: int, every: int
+) -> list[list[RecordView]]:
     """``records`` in runs, each ending after a record whose id hashes to 0 modulo ``every``
     once it holds ``least``, and at ``most`` at the latest.
 
