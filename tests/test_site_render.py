@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from disclosure.site.render import list_pages
+import os
+from pathlib import Path
+
+from disclosure.site.render import Output, Reusable, list_pages
 from disclosure.site.views import RecordView
 from tests.site_tree import SiteTree
 from tests.test_site_views import many_views
@@ -25,3 +28,27 @@ def test_one_record_more_or_less_changes_a_few_list_pages(site_tree: SiteTree) -
         lists = 4  # by kind, and by its district, department and year
         assert len(changed) <= lists * 5, (position, sorted(changed))
         assert f"/{removed.kind.value}/" in changed
+
+
+def test_unchanged_files_are_linked_by_the_workers_and_a_changed_one_is_made_again(tmp_path: Path) -> None:
+    previous, root = tmp_path / "previous", tmp_path / "root"
+    reusable = {}
+    for i in range(2500):  # enough for flush to share the links between two forked workers
+        old = previous / "penalty" / f"{i:04d}" / "index.html"
+        old.parent.mkdir(parents=True)
+        old.write_text(f"第{i}页")
+        stat = old.stat()
+        reusable[f"penalty/{i:04d}/index.html"] = Reusable(f"key{i}", stat.st_size, stat.st_mtime_ns)
+    edited = previous / "penalty" / "2400" / "index.html"  # on the second worker's share
+    edited.write_text("被改过的第2400页")
+    root.mkdir()
+    output = Output(root=root, previous=previous, reusable=reusable)
+    for i in range(2500):
+        output.page(f"/penalty/{i:04d}/", lambda i=i: f"第{i}页", key=f"key{i}")
+    output.page("/penalty/new/", lambda: "新的一页", key="fresh")
+    assert output.flush(workers=2) == 2  # the new page, and the edited one made again
+    assert output.linked_paths == set(reusable) - {"penalty/2400/index.html"}
+    assert (root / "penalty" / "2400" / "index.html").read_text() == "第2400页"
+    assert (root / "penalty" / "new" / "index.html").read_text() == "新的一页"
+    for relative in ("penalty/0000/index.html", "penalty/2499/index.html"):
+        assert os.stat(root / relative).st_ino == os.stat(previous / relative).st_ino

@@ -14,31 +14,31 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-Task = Callable[[int, int], None]
 T = TypeVar("T")
+Task = Callable[[int, int], T]
 
-_TASK: Task | None = None  # set only while a pool runs; the children inherit it at fork
+_TASK: Task[Any] | None = None  # set only while a pool runs; the children inherit it at fork
 
 
-def split_over_forks(count: int, workers: int, task: Task, *, at_least: int = 2) -> None:
+def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int = 2) -> list[T]:
     """Call ``task(start, stop)`` over ``[0, count)``: in ``workers`` forked processes, each one share,
-    when there are two workers or more, ``count >= at_least`` and the platform can fork; else here."""
+    when there are two workers or more, ``count >= at_least`` and the platform can fork; else here.
+    Returns what each share's call returned (pickled back from the children), in order."""
     global _TASK
     if workers < 2 or count < at_least or "fork" not in multiprocessing.get_all_start_methods():
-        task(0, count)
-        return
+        return [task(0, count)]
     bounds = [count * i // workers for i in range(workers + 1)]
     _TASK = task
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pool.starmap(_run_share, zip(bounds, bounds[1:], strict=False))
+            return pool.starmap(_run_share, zip(bounds, bounds[1:], strict=False))
     finally:
         _TASK = None
 
 
-def _run_share(start: int, stop: int) -> None:
+def _run_share(start: int, stop: int) -> Any:
     assert _TASK is not None, "split_over_forks sets the task before forking"
-    _TASK(start, stop)
+    return _TASK(start, stop)
 
 
 @contextlib.contextmanager

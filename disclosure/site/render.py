@@ -116,7 +116,10 @@ class Output:
     keys: dict[str, str] = field(default_factory=dict)  # this build's keyed files, for the next build
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
-    pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
+    pending: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
+    links: list[tuple[str, Content | Callable[[], Content]]] = field(
+        default_factory=list
+    )  # to link, else make
     linked_paths: set[str] = field(default_factory=set)
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), (), None))
@@ -125,7 +128,10 @@ class Output:
         self.written.append(relative)
         if key is not None:
             self.keys[relative] = key
-            if self._link_previous(relative, key):
+            known = self.reusable.get(relative)
+            if self.previous is not None and known is not None and known.key == key:
+                self.links.append((relative, data))  # linked by flush, unless the old file changed
+                self.linked_paths.add(relative)
                 return
         if callable(data):
             self.pending.append((relative, data))
@@ -140,34 +146,35 @@ class Output:
         if listed:
             self.listed.append(url)
 
-    def _link_previous(self, relative: str, key: str) -> bool:
-        known = self.reusable.get(relative)
-        if self.previous is None or known is None or known.key != key:
-            return False
-        source = self.previous / relative
-        try:
-            stat = source.stat()
-        except FileNotFoundError:
-            return False
-        if (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
-            return False  # changed since that build wrote it: make it again
-        target = self.root / relative
-        _make_parent(target)
-        os.link(source, target)
-        self.linked_paths.add(relative)
-        return True
-
     def flush(self, workers: int) -> int:
-        """Render what is pending, in ``workers`` forked processes when there is enough of it."""
-        pending, root = self.pending, self.root
-        self.pending = []
+        """Link the unchanged files and render what is pending, in ``workers`` forked processes
+        when there is enough of it; returns how many files were rendered.
 
-        def render(start: int, stop: int) -> None:
-            for relative, make in pending[start:stop]:
-                _write_file(root / relative, _encode(make()))
+        Linking is done here too, not as files are declared: at 10^5 records a weekly build links
+        some 230,000 files (a stat, a link and often a folder each), 13 s on one core.
+        """
+        pending, links, root = self.pending, self.links, self.root
+        previous = self.previous
+        self.pending, self.links = [], []
+        reusable = self.reusable
 
-        split_over_forks(len(pending), workers, render, at_least=200)
-        return len(pending)
+        def work(start: int, stop: int) -> list[str]:
+            """Share ``start``..``stop`` of ``workers`` shares: its part of both lists."""
+            made = []
+            for relative, data in links[len(links) * start // workers : len(links) * stop // workers]:
+                assert previous is not None
+                if not _link_if_unchanged(previous, root, relative, reusable[relative]):
+                    _write_file(root / relative, _encode(data() if callable(data) else data))
+                    made.append(relative)
+            for relative, make in pending[len(pending) * start // workers : len(pending) * stop // workers]:
+                _write_file(root / relative, _encode(make() if callable(make) else make))
+            return made
+
+        workers = max(1, workers)
+        enough = len(pending) >= 200 or len(links) >= 2000
+        made = [r for share in split_over_forks(workers, workers if enough else 1, work) for r in share]
+        self.linked_paths.difference_update(made)
+        return len(pending) + len(made)
 
     def rendered_by_type(self) -> Counter[str]:
         """How many files of each type were made, not linked: where an incremental build spends."""
@@ -186,20 +193,38 @@ class Output:
         return result
 
 
-_MADE_DIRS: set[Path] = set()
+_MADE_DIRS: set[str] = set()
 
 
-def _make_parent(path: Path) -> None:
+def _make_parent(path: str) -> None:
     """mkdir -p of the parent, remembering what exists (one stat per folder, not per file)."""
-    parent = path.parent
+    parent = os.path.dirname(path)
     if parent not in _MADE_DIRS:
-        parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(parent, exist_ok=True)
         _MADE_DIRS.add(parent)
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    _make_parent(path)
+    _make_parent(str(path))
     path.write_bytes(data)
+
+
+def _link_if_unchanged(previous: Path, root: Path, relative: str, known: Reusable) -> bool:
+    """Hard-link ``relative`` from the previous site if it is still as that build wrote it.
+
+    Plain strings and os calls: this runs for nearly every file of a weekly build.
+    """
+    source = f"{previous}/{relative}"
+    try:
+        stat = os.stat(source)
+    except FileNotFoundError:
+        return False
+    if (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
+        return False  # changed since that build wrote it: make it again
+    target = f"{root}/{relative}"
+    _make_parent(target)
+    os.link(source, target)
+    return True
 
 
 _LIST_AXES = {"page", "district", "department", "year"}
