@@ -127,7 +127,7 @@ def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) 
     assert {where for url, where in sources.items() if url not in (changed.url, PLACEHOLDER_URL)} == {
         bundle.name
     }
-    assert sources[PLACEHOLDER_URL] == before[0].name  # any old bundle's placeholder is the same page
+    assert sources[PLACEHOLDER_URL] == bundle.name  # from its own old bundle (any old placeholder is the same page)
     # Records that move to another bundle are read from where they were indexed, not indexed again.
     regrouped = plan_bundles(records, cap=25)
     work = plan_index_work(regrouped, {b.name: b.key for b in before}, indexed_pages(before), cap=25)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -147,7 +147,9 @@ def plan_index_work(
             jobs.append(("job-1", []))
         placeholder_job = placeholder_from = jobs[0][0]
     for _bundle, sources in rebuilt:
-        sources[PLACEHOLDER_URL] = placeholder_from
+        # from the old bundle most of its pages come from, so that it is the only one read
+        olds = Counter(where for where in sources.values() if where in previous_bundles)
+        sources[PLACEHOLDER_URL] = olds.most_common(1)[0][0] if olds else placeholder_from
     return IndexWork(
         reused=tuple(reused),
         rebuilt=tuple(rebuilt),
