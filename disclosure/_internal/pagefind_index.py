@@ -43,6 +43,8 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
+from operator import itemgetter, sub
 from pathlib import Path
 from typing import Any
 
@@ -353,37 +355,34 @@ def patch_bundle(
             to_new = {
                 -(i + 1): -(meta_fields.index(f) + 1) for i, f in enumerate(old_fields) if f in meta_fields
             }
-        by_word: dict[str, list[tuple[int, Any, Any]]] = {}
+        words: WordPostings = {}
         by_form: dict[str, dict[str, list[tuple[int, Any, Any]]]] = {}
         for _from, _to, chunk_name in chunks:
             (chunk,) = _load(previous / "index" / f"{chunk_name}.pf_index")
             for word, word_pages, word_variants in chunk:
-                if kept_postings := _renumbered(word_pages, renumber, to_new):
-                    by_word[word] = kept_postings
+                if state := _renumbered(word_pages, renumber, to_new):
+                    words[word] = state
                 for form, form_pages in word_variants:
-                    if kept_postings := _renumbered(form_pages, renumber, to_new):
-                        by_form.setdefault(word, {})[form] = kept_postings
-        touched: set[tuple[str, str | None]] = set()
+                    if form_state := _renumbered(form_pages, renumber, to_new):
+                        by_form.setdefault(word, {})[form] = _absolute(form_state[2])
+        new_words: dict[str, list[tuple[int, Any, Any]]] = {}
         for page in added:
             number = number_of[page.url]
             to_bundle = None
             if list(page.meta_fields) != meta_fields:
                 to_bundle = {-(i + 1): -(meta_fields.index(f) + 1) for i, f in enumerate(page.meta_fields)}
             for word, (locs, meta_locs) in page.words.items():
-                by_word.setdefault(word, []).append(
-                    (number, locs, _remap(meta_locs, to_bundle) if to_bundle else meta_locs)
-                )
-                touched.add((word, None))
+                meta_locs = _remap(meta_locs, to_bundle) if to_bundle else meta_locs
+                new_words.setdefault(word, []).append((number, locs, meta_locs))
             for (word, form), (locs, meta_locs) in page.variants.items():
-                by_form.setdefault(word, {}).setdefault(form, []).append(
-                    (number, locs, _remap(meta_locs, to_bundle) if to_bundle else meta_locs)
-                )
-                touched.add((word, form))
-        for word, form in touched:  # added postings went to the end: back into page order
-            (by_word[word] if form is None else by_form[word][form]).sort(key=lambda posting: posting[0])
-        words = {word: _delta_coded(items, count=True) for word, items in by_word.items()}
+                meta_locs = _remap(meta_locs, to_bundle) if to_bundle else meta_locs
+                by_form.setdefault(word, {}).setdefault(form, []).append((number, locs, meta_locs))
+        for word, items in new_words.items():
+            old = words.get(word)
+            merged = sorted((_absolute(old[2]) if old else []) + items, key=itemgetter(0))
+            words[word] = _delta_coded(merged, count=True)
         forms = {
-            word: {f: _delta_coded(items, count=False) for f, items in fs.items()}
+            word: {f: _delta_coded(sorted(items, key=itemgetter(0)), count=False) for f, items in fs.items()}
             for word, fs in by_form.items()
         }
         return words, forms
@@ -393,16 +392,37 @@ def patch_bundle(
 
 def _renumbered(
     word_pages: list[list[Any]], renumber: list[int], to_new: Mapping[int, int] | None
-) -> list[tuple[int, Any, Any]]:
-    """A stored posting list (page deltas) as (new page number, locs, meta locs), removed pages left out."""
-    result = []
-    number = 0
-    for delta, locs, meta_locs in word_pages:
-        number += delta
-        new = renumber[number]
-        if new >= 0:
-            result.append((new, locs, _remap(meta_locs, to_new) if to_new and meta_locs else meta_locs))
-    return result
+) -> list[Any] | None:
+    """A stored posting list (page deltas) renumbered, removed pages left out, in _invert's form;
+    None if no page is left.  Mostly no posting's page went and the deltas stay: then the list
+    is reused as decoded, and all of it runs in C (map, accumulate), not per posting in Python."""
+    numbers = list(map(renumber.__getitem__, accumulate(map(itemgetter(0), word_pages))))
+    if not numbers:  # a word stored for its diacritic forms only
+        return None
+    if -1 in numbers or (to_new and any(posting[2] for posting in word_pages)):
+        kept = [
+            (number, posting[1], _remap(posting[2], to_new) if to_new and posting[2] else posting[2])
+            for number, posting in zip(numbers, word_pages, strict=True)
+            if number >= 0
+        ]
+        return _delta_coded(kept, count=True) if kept else None
+    deltas = [numbers[0], *map(sub, numbers[1:], numbers)]
+    if deltas != list(map(itemgetter(0), word_pages)):
+        word_pages = [
+            [delta, posting[1], posting[2]] for delta, posting in zip(deltas, word_pages, strict=True)
+        ]
+    size = (
+        len(word_pages)
+        + sum(map(len, map(itemgetter(1), word_pages)))
+        + sum(map(len, map(itemgetter(2), word_pages)))
+    )
+    return [numbers[-1], size, word_pages]
+
+
+def _absolute(coded: list[list[Any]]) -> list[tuple[int, Any, Any]]:
+    """Delta-coded postings as (page number, locs, meta locs)."""
+    numbers = accumulate(map(itemgetter(0), coded))
+    return [(number, posting[1], posting[2]) for number, posting in zip(numbers, coded, strict=True)]
 
 
 def _delta_coded(items: list[tuple[int, Any, Any]], *, count: bool) -> list[Any]:
