@@ -28,13 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from disclosure._internal.forks import beside, split_over_forks
-from disclosure._internal.pagefind_index import (
-    BundleFormatError,
-    IndexedPage,
-    patch_bundle,
-    read_bundle,
-    write_bundle,
-)
+from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
@@ -351,8 +345,7 @@ def _index_bundles(
             for _ in pool.map(lambda job: _run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
                 pass
         timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
-        jobs = {name: jobs_dir / name for name, _ in work.jobs}
-        locations = dict(jobs)
+        locations = {name: jobs_dir / name for name, _ in work.jobs}
         for _bundle, sources in work.rebuilt:
             for where in set(sources.values()) - set(locations):
                 locations[where] = previous / "pagefind" / where
@@ -360,8 +353,7 @@ def _index_bundles(
         if work.rebuilt:
             assert runtime is not None
             start = time.perf_counter()
-            olds = {where for _, sources in work.rebuilt for where in sources.values()} - set(jobs)
-            _write_bundles(list(work.rebuilt), locations, olds, target, runtime, workers)
+            _write_bundles(list(work.rebuilt), locations, target, runtime, workers)
             timings["bundles"] = time.perf_counter() - start
         start = time.perf_counter()
         shards, timings["routing"] = routing()
@@ -390,17 +382,14 @@ def _write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]
 def _write_bundles(
     rebuilt: list[tuple[Bundle, dict[str, str]]],
     locations: dict[str, Path],
-    previous: set[str],
     target: Path,
     runtime: Path,
     workers: int,
 ) -> None:
     """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python).
 
-    A bundle that keeps pages of one previous bundle (``previous`` names them) is patched from it:
-    its words renumbered, new pages added (``patch_bundle``); one drawing on several (its records
-    moved) is written from its pages.  Each process takes a run of neighbouring bundles, which draw
-    on the same few sources: it keeps only the sources its current bundle reads (bounded memory).
+    Each process takes a run of neighbouring bundles, which draw on the same few sources: it keeps
+    only the sources its current bundle reads (bounded memory).
     """
 
     def write(start: int, stop: int) -> None:
@@ -410,31 +399,12 @@ def _write_bundles(
             for where in list(read):
                 if where not in needed:
                     del read[where]
-            olds = needed & previous
-            out = target / bundle.name
-            if len(olds) == 1:
-                (old,) = olds
-                added = []
-                for url, where in sources.items():
-                    if where != old:
-                        if where not in read:
-                            read[where] = _read_bundle(locations[where])
-                        added.append(read[where][url])
-                keep = [url for url, where in sources.items() if where == old]
-                try:
-                    patch_bundle(
-                        locations[old], keep, added, out, runtime=runtime, sort_values=search_entry_sorts,
-                        chunk_size=index_chunk_size,
-                    )  # fmt: skip
-                except BundleFormatError as exc:
-                    raise BuildError(f"cannot read the search index in {old}: {exc}") from exc
-                continue
             pages = []
             for url, where in sources.items():
                 if where not in read:
                     read[where] = _read_bundle(locations[where])
                 pages.append(read[where][url])
-            write_bundle(pages, out, runtime=runtime, chunk_size=index_chunk_size)
+            write_bundle(pages, target / bundle.name, runtime=runtime, chunk_size=index_chunk_size)
 
     split_over_forks(len(rebuilt), workers, write)
 

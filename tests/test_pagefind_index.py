@@ -18,7 +18,6 @@ import pytest
 from disclosure._internal.pagefind_index import (
     BundleFormatError,
     IndexedPage,
-    patch_bundle,
     read_bundle,
     write_bundle,
 )
@@ -290,57 +289,6 @@ def test_nothing_of_a_removed_page_remains(built: Built) -> None:
         )
     for path in (built.removed / "fragment").iterdir():
         assert json.loads(gzip.decompress(path.read_bytes())[12:])["url"] not in gone
-
-
-def _patched_and_whole(
-    tmp: Path, previous_pages: list[IndexedPage], keep: list[str], added: list[IndexedPage], runtime: Path
-) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    previous = tmp / "previous"
-    write_bundle(previous_pages, previous, runtime=runtime, chunk_size=300)  # a few chunks, not one
-    patch_bundle(
-        previous,
-        keep,
-        added,
-        tmp / "patched",
-        runtime=runtime,
-        sort_values=search_entry_sorts,
-        chunk_size=300,
-    )
-    kept = [page for page in previous_pages if page.url in keep]
-    write_bundle(kept + added, tmp / "whole", runtime=runtime, chunk_size=300)
-    return tree(tmp / "patched"), tree(tmp / "whole")
-
-
-def test_a_patched_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Path) -> None:
-    changed = S[3]  # a new version of an entry: the old page goes, the new one comes at its URL
-    new_version = Entry(
-        changed.url, changed.title, changed.district, "应急管理局", changed.decided, None, "新版本"
-    )
-    added = read(pagefind(tmp_path / "t", [*_entries("new", 10, 3), new_version], placeholder=False))
-    gone = {entry.url for entry in R} | {changed.url, S[50].url}
-    keep = [url for url in built.with_removed if url not in gone]
-    patched, whole = _patched_and_whole(
-        tmp_path, list(built.with_removed.values()), keep, list(added.values()), built.full
-    )
-    assert patched == whole
-    assert len([name for name in patched if name.startswith("index/")]) > 1
-    assert read(tmp_path / "patched")[changed.url].filters["部门"] == ["应急管理局"]
-    assert set(read(tmp_path / "patched")) == set(keep) | set(added)
-
-
-def test_a_patch_that_changes_the_metadata_fields_renumbers_them(built: Built, tmp_path: Path) -> None:
-    pages = list(read(built.full).values())
-    without_entity = [page for page in pages if "entity" not in page.meta_fields]
-    with_entity = [page for page in pages if "entity" in page.meta_fields]
-    assert without_entity and with_entity
-    # every page with an entity goes: the bundle's fields go from (entity, title) to (title)
-    keep = [page.url for page in without_entity]
-    patched, whole = _patched_and_whole(tmp_path / "fewer", pages, keep, [], built.full)
-    assert patched == whole
-    # and back: pages with an entity come to a bundle without the field
-    patched, whole = _patched_and_whole(tmp_path / "more", without_entity, keep, with_entity, built.full)
-    assert patched == whole
-    assert read(tmp_path / "more" / "patched") == read(built.full)
 
 
 def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:

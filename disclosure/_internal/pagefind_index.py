@@ -41,10 +41,8 @@ import shutil
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
-from operator import itemgetter, sub
 from pathlib import Path
 from typing import Any
 
@@ -117,10 +115,7 @@ def read_bundle(path: Path, *, sort_values: SortValues | None = None) -> dict[st
     return pages
 
 
-def _read_language(
-    path: Path, language: str, meta_name: str, sort_values: SortValues | None, *, with_words: bool = True
-) -> list[IndexedPage]:
-    """The pages of one language; without their words and variants unless ``with_words``."""
+def _read_language(path: Path, language: str, meta_name: str, sort_values: SortValues | None) -> list[IndexedPage]:
     meta = _load(path / f"pagefind.{meta_name}.pf_meta")
     if not (isinstance(meta, list) and len(meta) == 6 and meta[0] == PAGEFIND_VERSION):
         raise BundleFormatError(f"{path}: metadata is not Pagefind {PAGEFIND_VERSION}'s six fields")
@@ -139,7 +134,7 @@ def _read_language(
 
     words: list[dict[str, Posting]] = [{} for _ in range(count)]
     variants: list[dict[tuple[str, str], Posting]] = [{} for _ in range(count)]
-    for _from, _to, chunk_name in chunks if with_words else ():
+    for _from, _to, chunk_name in chunks:
         (chunk,) = _load(path / "index" / f"{chunk_name}.pf_index")
         for word, word_pages, word_variants in chunk:
             number = 0
@@ -191,9 +186,7 @@ def _read_language(
         raise BundleFormatError(f"{path}: filter index disagrees with the fragments' filters")
     if sorts:
         if sort_values is None:
-            raise BundleFormatError(
-                f"{path}: has sorts {[s[0] for s in sorts]}; pass sort_values to recover them"
-            )
+            raise BundleFormatError(f"{path}: has sorts {[s[0] for s in sorts]}; pass sort_values to recover them")
         pages = [replace(page, sorts=dict(sort_values(page))) for page in pages]
         if _sorts(pages) != [[key, list(order)] for key, order in sorted(sorts)]:
             raise BundleFormatError(f"{path}: sort_values do not reproduce the stored sort order")
@@ -251,17 +244,6 @@ def write_bundle(
     smaller chunks, so a query loads less (a prefix search must not: Pagefind loads only the chunk
     where the prefix itself would be, docs/search.md fix 4).
     """
-    _write_bundle(pages, target, runtime=runtime, chunk_size=chunk_size, postings={})
-
-
-def _write_bundle(
-    pages: Iterable[IndexedPage],
-    target: Path,
-    *,
-    runtime: Path,
-    chunk_size: int | Callable[[str], int],
-    postings: Mapping[str, Postings],
-) -> None:
     entry = json.loads((runtime / "pagefind-entry.json").read_bytes())
     if entry.get("version") != PAGEFIND_VERSION:
         raise BundleFormatError(f"{runtime}: not a Pagefind {PAGEFIND_VERSION} runtime")
@@ -278,16 +260,12 @@ def _write_bundle(
             raise ValueError(f"{language}: the same URL given twice")
         wasm = language if (runtime / f"wasm.{language}.pagefind").exists() else None
         with _no_gc():
-            meta_name = _write_language(group, language, target, chunk_size, postings.get(language))
+            meta_name = _write_language(group, language, target, chunk_size)
         languages[language] = {"hash": meta_name, "wasm": wasm, "page_count": len(group)}
     for item in sorted(runtime.iterdir()):
         if item.name in _DATA_DIRS or item.name == "pagefind-entry.json" or item.suffix == ".pf_meta":
             continue
-        if (
-            item.name.startswith("wasm.")
-            and item.name != "wasm.unknown.pagefind"
-            and item.name[5:-9] not in languages
-        ):
+        if item.name.startswith("wasm.") and item.name != "wasm.unknown.pagefind" and item.name[5:-9] not in languages:
             continue
         if item.is_dir():
             shutil.copytree(item, target / item.name)
@@ -295,164 +273,32 @@ def _write_bundle(
             shutil.copyfile(item, target / item.name)
     # serde_json's compact form of output/entry.rs PagefindEntryMeta, field order as declared.
     text = json.dumps(
-        {
-            "version": PAGEFIND_VERSION,
-            "languages": languages,
-            "include_characters": entry["include_characters"],
-        },
+        {"version": PAGEFIND_VERSION, "languages": languages, "include_characters": entry["include_characters"]},
         ensure_ascii=False,
         separators=(",", ":"),
     )
     (target / "pagefind-entry.json").write_text(text, encoding="utf-8")
 
 
-def patch_bundle(
-    previous: Path,
-    keep: Collection[str],
-    added: Iterable[IndexedPage],
-    target: Path,
-    *,
-    runtime: Path,
-    sort_values: SortValues,
-    chunk_size: int | Callable[[str], int] = INDEX_CHUNK_SIZE,
-) -> None:
-    """Write what :func:`write_bundle` writes for the pages of ``previous`` whose URL is in ``keep``
-    plus ``added``, byte for byte, without turning the previous bundle's words into pages and back.
+def _write_language(
+    pages: list[IndexedPage], language: str, target: Path, chunk_size: int | Callable[[str], int]
+) -> str:
+    """One language's fragments, word chunks, filter chunks and metadata; returns the metadata name."""
+    floor = len(language) + 8  # "<lang>_" + 7 hex: Pagefind's &hash[0..=(language.len() + 7)]
+    fragment_names: dict[str, str] = {}
+    meta_pages = []
+    for page in pages:
+        name = _short(page.fragment_hash, floor, fragment_names)
+        _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
+        meta_pages.append([name, page.word_count])
 
-    Why: a weekly build changes a few dozen pages of nearly every bundle (follow-ups and expiries
-    hit records of every age).  Read page by page and written again, a bundle of 1,500 pages
-    costs 1.1 s of CPU; here the previous bundle's postings are renumbered word by word, and only
-    the added pages are inverted.  Its fragments are still read (filters, metadata, sort values).
-    """
-    added = list(added)
-    try:
-        languages = json.loads((previous / "pagefind-entry.json").read_bytes())["languages"]
-        ((language, info),) = languages.items()
-    except (OSError, ValueError, KeyError, TypeError):  # not one language: the general way
-        languages = None
-    if languages is None or any(page.language != language for page in added):
-        old = read_bundle(previous, sort_values=sort_values)
-        pages = [page for url, page in old.items() if url in keep] + added
-        write_bundle(pages, target, runtime=runtime, chunk_size=chunk_size)
-        return
-    with _no_gc():
-        try:
-            old_pages = _read_language(previous, language, info["hash"], sort_values, with_words=False)
-            _, _, chunks, _, _, old_fields = _load(previous / f"pagefind.{info['hash']}.pf_meta")
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            if isinstance(exc, BundleFormatError):
-                raise
-            raise BundleFormatError(f"{previous}: not a Pagefind {PAGEFIND_VERSION} index ({exc!r})") from exc
-    kept = [page for page in old_pages if page.url in keep]
-    if len(kept) != len(set(keep)):
-        raise ValueError(f"{previous}: does not hold {sorted(set(keep) - {p.url for p in kept})[:3]}")
-
-    def postings(pages: list[IndexedPage], meta_fields: list[str]) -> tuple[WordPostings, FormPostings]:
-        number_of = {page.url: number for number, page in enumerate(pages)}
-        renumber = [number_of.get(page.url, -1) if page.url in keep else -1 for page in old_pages]
-        to_new = None  # old bundle field ids -> new ones (fields only removed pages had need none)
-        if list(old_fields) != meta_fields:
-            to_new = {
-                -(i + 1): -(meta_fields.index(f) + 1) for i, f in enumerate(old_fields) if f in meta_fields
-            }
-        words: WordPostings = {}
-        by_form: dict[str, dict[str, list[tuple[int, Any, Any]]]] = {}
-        for _from, _to, chunk_name in chunks:
-            (chunk,) = _load(previous / "index" / f"{chunk_name}.pf_index")
-            for word, word_pages, word_variants in chunk:
-                if state := _renumbered(word_pages, renumber, to_new):
-                    words[word] = state
-                for form, form_pages in word_variants:
-                    if form_state := _renumbered(form_pages, renumber, to_new):
-                        by_form.setdefault(word, {})[form] = _absolute(form_state[2])
-        new_words: dict[str, list[tuple[int, Any, Any]]] = {}
-        for page in added:
-            number = number_of[page.url]
-            to_bundle = None
-            if list(page.meta_fields) != meta_fields:
-                to_bundle = {-(i + 1): -(meta_fields.index(f) + 1) for i, f in enumerate(page.meta_fields)}
-            for word, (locs, meta_locs) in page.words.items():
-                meta_locs = _remap(meta_locs, to_bundle) if to_bundle else meta_locs
-                new_words.setdefault(word, []).append((number, locs, meta_locs))
-            for (word, form), (locs, meta_locs) in page.variants.items():
-                meta_locs = _remap(meta_locs, to_bundle) if to_bundle else meta_locs
-                by_form.setdefault(word, {}).setdefault(form, []).append((number, locs, meta_locs))
-        for word, items in new_words.items():
-            old = words.get(word)
-            merged = sorted((_absolute(old[2]) if old else []) + items, key=itemgetter(0))
-            words[word] = _delta_coded(merged, count=True)
-        forms = {
-            word: {f: _delta_coded(sorted(items, key=itemgetter(0)), count=False) for f, items in fs.items()}
-            for word, fs in by_form.items()
-        }
-        return words, forms
-
-    _write_bundle(kept + added, target, runtime=runtime, chunk_size=chunk_size, postings={language: postings})
-
-
-def _renumbered(
-    word_pages: list[list[Any]], renumber: list[int], to_new: Mapping[int, int] | None
-) -> list[Any] | None:
-    """A stored posting list (page deltas) renumbered, removed pages left out, in _invert's form;
-    None if no page is left.  Mostly no posting's page went and the deltas stay: then the list
-    is reused as decoded, and all of it runs in C (map, accumulate), not per posting in Python."""
-    numbers = list(map(renumber.__getitem__, accumulate(map(itemgetter(0), word_pages))))
-    if not numbers:  # a word stored for its diacritic forms only
-        return None
-    if -1 in numbers or (to_new and any(posting[2] for posting in word_pages)):
-        kept = [
-            (number, posting[1], _remap(posting[2], to_new) if to_new and posting[2] else posting[2])
-            for number, posting in zip(numbers, word_pages, strict=True)
-            if number >= 0
-        ]
-        return _delta_coded(kept, count=True) if kept else None
-    deltas = [numbers[0], *map(sub, numbers[1:], numbers)]
-    if deltas != list(map(itemgetter(0), word_pages)):
-        word_pages = [
-            [delta, posting[1], posting[2]] for delta, posting in zip(deltas, word_pages, strict=True)
-        ]
-    size = (
-        len(word_pages)
-        + sum(map(len, map(itemgetter(1), word_pages)))
-        + sum(map(len, map(itemgetter(2), word_pages)))
-    )
-    return [numbers[-1], size, word_pages]
-
-
-def _absolute(coded: list[list[Any]]) -> list[tuple[int, Any, Any]]:
-    """Delta-coded postings as (page number, locs, meta locs)."""
-    numbers = accumulate(map(itemgetter(0), coded))
-    return [(number, posting[1], posting[2]) for number, posting in zip(numbers, coded, strict=True)]
-
-
-def _delta_coded(items: list[tuple[int, Any, Any]], *, count: bool) -> list[Any]:
-    """Postings by page number as _invert keeps them: [last number, locations, [[delta, locs, meta locs]...]]."""
-    coded = []
-    last = size = 0
-    for number, locs, meta_locs in items:
-        coded.append([number - last, locs, meta_locs])
-        last = number
-        if count:
-            size += len(locs) + len(meta_locs) + 1
-    return [last, size, coded]
-
-
-# Per word: [last page number, locations so far, [[page delta, locs, meta locs]...]], and per word
-# and diacritic form the same (without the count): what _write_language cuts into index chunks.
-WordPostings = dict[str, list[Any]]
-FormPostings = dict[str, dict[str, list[Any]]]
-Postings = Callable[[list[IndexedPage], list[str]], tuple[WordPostings, FormPostings]]
-
-
-def _bundle_fields(pages: Iterable[IndexedPage]) -> list[str]:
-    return sorted({field for page in pages for field in page.meta_fields})
-
-
-def _invert(pages: list[IndexedPage], meta_fields: list[str]) -> tuple[WordPostings, FormPostings]:
-    """The pages' words as postings, pages numbered in list order, meta locs in ``meta_fields`` ids."""
-    words: WordPostings = {}
-    forms: FormPostings = {}
-    for number, page in enumerate(pages):  # one dict lookup a posting: this runs per word per page
+    meta_fields = sorted({field for page in pages for field in page.meta_fields})
+    # Per word: [last page number, locations so far, [[page delta, locs, meta locs]...]]; one dict
+    # lookup a posting (this loop runs once per word per page).
+    words: dict[str, list[Any]] = {}
+    forms: dict[str, dict[str, list[Any]]] = {}  # word -> form -> the same, for diacritic variants
+    filters: dict[str, dict[str, list[int]]] = {}
+    for number, page in enumerate(pages):
         to_bundle = None
         if list(page.meta_fields) != meta_fields:
             to_bundle = {-(i + 1): -(meta_fields.index(f) + 1) for i, f in enumerate(page.meta_fields)}
@@ -472,31 +318,6 @@ def _invert(pages: list[IndexedPage], meta_fields: list[str]) -> tuple[WordPosti
             state = forms.setdefault(word, {}).setdefault(form, [0, 0, []])
             state[2].append([number - state[0], locs, meta_locs])
             state[0] = number
-    return words, forms
-
-
-def _write_language(
-    pages: list[IndexedPage],
-    language: str,
-    target: Path,
-    chunk_size: int | Callable[[str], int],
-    postings: Postings | None = None,
-) -> str:
-    """One language's fragments, word chunks, filter chunks and metadata; returns the metadata name.
-
-    ``postings`` gives the words when ``pages`` do not carry them (:func:`patch_bundle`)."""
-    floor = len(language) + 8  # "<lang>_" + 7 hex: Pagefind's &hash[0..=(language.len() + 7)]
-    fragment_names: dict[str, str] = {}
-    meta_pages = []
-    for page in pages:
-        name = _short(page.fragment_hash, floor, fragment_names)
-        _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
-        meta_pages.append([name, page.word_count])
-
-    meta_fields = _bundle_fields(pages)
-    words, forms = postings(pages, meta_fields) if postings is not None else _invert(pages, meta_fields)
-    filters: dict[str, dict[str, list[int]]] = {}
-    for number, page in enumerate(pages):
         for filter_name, values in page.filters.items():
             for value in values:
                 filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
