@@ -116,10 +116,9 @@ class Output:
     keys: dict[str, str] = field(default_factory=dict)  # this build's keyed files, for the next build
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
-    pending: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
-    links: list[tuple[str, Content | Callable[[], Content]]] = field(
-        default_factory=list
-    )  # to link, else make
+    pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
+    # Files to link from ``previous`` in flush, with what makes them if the old file changed.
+    links: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
     linked_paths: set[str] = field(default_factory=set)
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), (), None))
@@ -167,7 +166,7 @@ class Output:
                     _write_file(root / relative, _encode(data() if callable(data) else data))
                     made.append(relative)
             for relative, make in pending[len(pending) * start // workers : len(pending) * stop // workers]:
-                _write_file(root / relative, _encode(make() if callable(make) else make))
+                _write_file(root / relative, _encode(make()))
             return made
 
         workers = max(1, workers)
