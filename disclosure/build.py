@@ -333,7 +333,13 @@ def _index_bundles(
         (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
         _run_pagefind(source / "empty", jobs_dir / "empty")
         pages = _read_bundle(jobs_dir / "empty").values()
-        write_bundle(pages, target / "empty", runtime=jobs_dir / "empty", chunk_size=index_chunk_size)
+        write_bundle(
+            pages,
+            target / "empty",
+            runtime=jobs_dir / "empty",
+            chunk_size=index_chunk_size,
+            page_tag=bundles[0].tag,
+        )
     for name, previous_name in work.reused:
         _link_tree(previous / "pagefind" / previous_name, target / name)
     newest_first = list(reversed(bundles))
@@ -361,8 +367,7 @@ def _index_bundles(
     (site_dir / INDEX_SOURCE).unlink()
     listing = {
         "bundles": [
-            {"name": b.name, "path": b.path, "count": len(b.records), "weight": float(b.weight)}
-            for b in newest_first
+            {"name": b.name, "path": b.path, "count": len(b.records), "tag": b.tag} for b in newest_first
         ],
         "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": shards},
     }
@@ -404,7 +409,9 @@ def _write_bundles(
                 if where not in read:
                     read[where] = _read_bundle(locations[where])
                 pages.append(read[where][url])
-            write_bundle(pages, target / bundle.name, runtime=runtime, chunk_size=index_chunk_size)
+            write_bundle(
+                pages, target / bundle.name, runtime=runtime, chunk_size=index_chunk_size, page_tag=bundle.tag
+            )
 
     split_over_forks(len(rebuilt), workers, write)
 

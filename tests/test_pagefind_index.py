@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -203,6 +204,22 @@ def test_reading_back_gives_the_same_pages(built: Built, tmp_path: Path) -> None
     assert any(p.variants for p in pages.values())  # diacritic forms (Société, Müller) survive
     write_bundle(pages.values(), tmp_path / "again", runtime=built.full)
     assert tree(tmp_path / "again") == tree(built.full)
+
+
+def test_a_tag_names_every_page_and_reads_back(built: Built, tmp_path: Path) -> None:
+    # A search result's id is its page's fragment name: the tag says which bundle it came from.
+    pages = read(built.full)
+    write_bundle(pages.values(), tmp_path / "tagged", runtime=built.full, page_tag="5e1f09a")
+    names = [name for name, _ in decode(next((tmp_path / "tagged").glob("*.pf_meta")))[1]]
+    assert len(names) == len(pages) and all(re.fullmatch(r"zh-cn_5e1f09a-[0-9a-f]{7,}", n) for n in names)
+    assert read(tmp_path / "tagged") == pages
+
+    def fragments(bundle: Path) -> list[bytes]:
+        return sorted(data for name, data in tree(bundle).items() if name.startswith("fragment/"))
+
+    assert fragments(tmp_path / "tagged") == fragments(built.full)  # the same pages, renamed
+    with pytest.raises(ValueError, match="page tag"):
+        write_bundle(pages.values(), tmp_path / "bad", runtime=built.full, page_tag="2026-11")
 
 
 def test_the_index_says_what_pagefind_said(built: Built) -> None:

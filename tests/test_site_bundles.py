@@ -1,4 +1,4 @@
-"""Bundle planning: time slices, bounded size, weights that order merged results, stable keys."""
+"""Bundle planning: time slices, bounded size, tags that tell merged results apart, stable keys."""
 
 from __future__ import annotations
 
@@ -71,24 +71,20 @@ def test_a_renumbered_part_is_reused_under_its_new_name(signed_releases: SignedT
     assert sorted(r.url for _, records in work.jobs for r in records) == sorted(r.url for r in day[:100])
 
 
-def test_weights_put_every_newer_record_above_every_older_one(signed_releases: SignedTree) -> None:
-    bundles = plan_bundles(sample_records(signed_releases))
-    for older, newer in zip(bundles, bundles[1:], strict=False):
-        # ranks inside a bundle are 1..n (the placeholder takes 0)
-        assert newer.weight * 1 > older.weight * len(older.records)
+def test_tags_tell_bundles_apart_and_follow_their_records(signed_releases: SignedTree) -> None:
+    records = sample_records(signed_releases)
+    bundles = plan_bundles(records, cap=1)  # a bundle a record: a few hundred tags
+    assert len({b.tag for b in bundles}) == len(bundles)
+    assert all(b.tag == b.key[: len(b.tag)] for b in bundles)  # a reused bundle keeps its tag
 
 
-def test_weights_beyond_a_double_are_refused(
+def test_bundles_with_the_same_tag_are_refused(
     signed_releases: SignedTree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One record a bundle doubles the weight each time; past the largest double the search page
-    # would order by infinities (here the largest is made 2^100 to need only a hundred bundles).
-    records = sample_records(signed_releases)
-    assert plan_bundles(records, cap=1)[-1].weight == 2 ** (len(records) - 1)
-    monkeypatch.setattr("disclosure.site.bundles.LARGEST_WEIGHT", 2**100)
-    assert plan_bundles(records[:98], cap=1)[-1].weight == 2**97
-    with pytest.raises(ValueError, match="merge weight"):
-        plan_bundles(records[:101], cap=1)
+    # Two bundles of one tag would interleave their results on the search page.
+    monkeypatch.setattr("disclosure.site.bundles.TAG_LENGTH", 1)  # 16 tags for a few hundred bundles
+    with pytest.raises(ValueError, match="same tag"):
+        plan_bundles(sample_records(signed_releases), cap=1)
 
 
 def test_keys_change_only_where_records_change(signed_releases: SignedTree) -> None:
@@ -127,7 +123,9 @@ def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) 
     assert {where for url, where in sources.items() if url not in (changed.url, PLACEHOLDER_URL)} == {
         bundle.name
     }
-    assert sources[PLACEHOLDER_URL] == bundle.name  # from its own old bundle (any old placeholder is the same page)
+    assert (
+        sources[PLACEHOLDER_URL] == bundle.name
+    )  # from its own old bundle (any old placeholder is the same page)
     # Records that move to another bundle are read from where they were indexed, not indexed again.
     regrouped = plan_bundles(records, cap=25)
     work = plan_index_work(regrouped, {b.name: b.key for b in before}, indexed_pages(before), cap=25)

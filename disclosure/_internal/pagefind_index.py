@@ -11,7 +11,9 @@ depend on which colliding page came first).
 The format (Pagefind 1.5.2, tag v1.5.2 = bf17396721be, pagefind/src/index/mod.rs and
 pagefind_web/src/{metadata,index,filter_index}.rs): every data file is gzip(b"pagefind_dcd" + CBOR),
 files are named language + "_" + a prefix of the SHA-1 hex *without zero padding*
-(utils.rs ``full_hash``).  Per language:
+(utils.rs ``full_hash``).  ``write_bundle`` may put a tag in fragment names, ``<lang>_<tag>-<hex>``:
+a search result's id is its page's fragment name, so the tag tells the search page which bundle a
+merged result came from (disclosure/site/bundles.py).  Per language:
 
 * ``pagefind.<lang>_<13 hex>.pf_meta``: [version, pages [[fragment name, word count]...] by page
   number, index chunks [[from, to, name]...], filters [[filter, name]...], sorts
@@ -52,6 +54,7 @@ PAGEFIND_VERSION = "1.5.2"
 INDEX_CHUNK_SIZE = 20000  # options.rs default_index_chunk_size: locations per index chunk
 _HEADER = b"pagefind_dcd"
 _DATA_DIRS = ("fragment", "index", "filter")
+_TAG = re.compile(r"_[0-9a-z]+-(?=[0-9a-f]+$)")  # the tag of a fragment name: "zh-cn_<tag>-<hex>"
 
 Posting = tuple[Sequence[int], Sequence[int]]  # (locs, meta locs) of one word on one page
 
@@ -115,7 +118,9 @@ def read_bundle(path: Path, *, sort_values: SortValues | None = None) -> dict[st
     return pages
 
 
-def _read_language(path: Path, language: str, meta_name: str, sort_values: SortValues | None) -> list[IndexedPage]:
+def _read_language(
+    path: Path, language: str, meta_name: str, sort_values: SortValues | None
+) -> list[IndexedPage]:
     meta = _load(path / f"pagefind.{meta_name}.pf_meta")
     if not (isinstance(meta, list) and len(meta) == 6 and meta[0] == PAGEFIND_VERSION):
         raise BundleFormatError(f"{path}: metadata is not Pagefind {PAGEFIND_VERSION}'s six fields")
@@ -128,7 +133,8 @@ def _read_language(path: Path, language: str, meta_name: str, sort_values: SortV
         text = _unzip(raw, name)
         full = f"{language}_{_pagefind_hash(text)}"
         data = json.loads(text)
-        if not full.startswith(name) or data["word_count"] != word_count:
+        untagged = _TAG.sub("_", name, count=1)
+        if not full.startswith(untagged) or data["word_count"] != word_count:
             raise BundleFormatError(f"{path}: fragment {name} does not match its name or word count")
         fragments.append((name, raw, full, data))
 
@@ -186,7 +192,9 @@ def _read_language(path: Path, language: str, meta_name: str, sort_values: SortV
         raise BundleFormatError(f"{path}: filter index disagrees with the fragments' filters")
     if sorts:
         if sort_values is None:
-            raise BundleFormatError(f"{path}: has sorts {[s[0] for s in sorts]}; pass sort_values to recover them")
+            raise BundleFormatError(
+                f"{path}: has sorts {[s[0] for s in sorts]}; pass sort_values to recover them"
+            )
         pages = [replace(page, sorts=dict(sort_values(page))) for page in pages]
         if _sorts(pages) != [[key, list(order)] for key, order in sorted(sorts)]:
             raise BundleFormatError(f"{path}: sort_values do not reproduce the stored sort order")
@@ -231,6 +239,7 @@ def write_bundle(
     *,
     runtime: Path,
     chunk_size: int | Callable[[str], int] = INDEX_CHUNK_SIZE,
+    page_tag: str = "",
 ) -> None:
     """Write ``pages`` as a Pagefind 1.5.2 index into the new folder ``target``.
 
@@ -242,8 +251,11 @@ def write_bundle(
     ``chunk_size`` is Pagefind's PAGEFIND_UNSTABLE_INDEX_CHUNK_SIZE (tests use a small one), or
     a function of the word that may end a chunk: words that are only ever searched whole can go in
     smaller chunks, so a query loads less (a prefix search must not: Pagefind loads only the chunk
-    where the prefix itself would be, docs/search.md fix 4).
+    where the prefix itself would be, docs/search.md fix 4).  ``page_tag`` (letters and digits)
+    goes into every fragment name, and so into every search result's id.
     """
+    if page_tag and not re.fullmatch(r"[0-9a-z]+", page_tag):
+        raise ValueError(f"a page tag is lower-case letters and digits, not {page_tag!r}")
     entry = json.loads((runtime / "pagefind-entry.json").read_bytes())
     if entry.get("version") != PAGEFIND_VERSION:
         raise BundleFormatError(f"{runtime}: not a Pagefind {PAGEFIND_VERSION} runtime")
@@ -260,12 +272,16 @@ def write_bundle(
             raise ValueError(f"{language}: the same URL given twice")
         wasm = language if (runtime / f"wasm.{language}.pagefind").exists() else None
         with _no_gc():
-            meta_name = _write_language(group, language, target, chunk_size)
+            meta_name = _write_language(group, language, target, chunk_size, page_tag)
         languages[language] = {"hash": meta_name, "wasm": wasm, "page_count": len(group)}
     for item in sorted(runtime.iterdir()):
         if item.name in _DATA_DIRS or item.name == "pagefind-entry.json" or item.suffix == ".pf_meta":
             continue
-        if item.name.startswith("wasm.") and item.name != "wasm.unknown.pagefind" and item.name[5:-9] not in languages:
+        if (
+            item.name.startswith("wasm.")
+            and item.name != "wasm.unknown.pagefind"
+            and item.name[5:-9] not in languages
+        ):
             continue
         if item.is_dir():
             shutil.copytree(item, target / item.name)
@@ -273,7 +289,11 @@ def write_bundle(
             shutil.copyfile(item, target / item.name)
     # serde_json's compact form of output/entry.rs PagefindEntryMeta, field order as declared.
     text = json.dumps(
-        {"version": PAGEFIND_VERSION, "languages": languages, "include_characters": entry["include_characters"]},
+        {
+            "version": PAGEFIND_VERSION,
+            "languages": languages,
+            "include_characters": entry["include_characters"],
+        },
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -281,7 +301,11 @@ def write_bundle(
 
 
 def _write_language(
-    pages: list[IndexedPage], language: str, target: Path, chunk_size: int | Callable[[str], int]
+    pages: list[IndexedPage],
+    language: str,
+    target: Path,
+    chunk_size: int | Callable[[str], int],
+    page_tag: str,
 ) -> str:
     """One language's fragments, word chunks, filter chunks and metadata; returns the metadata name."""
     floor = len(language) + 8  # "<lang>_" + 7 hex: Pagefind's &hash[0..=(language.len() + 7)]
@@ -289,6 +313,8 @@ def _write_language(
     meta_pages = []
     for page in pages:
         name = _short(page.fragment_hash, floor, fragment_names)
+        if page_tag:
+            name = f"{language}_{page_tag}-{name[len(language) + 1 :]}"
         _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
         meta_pages.append([name, page.word_count])
 

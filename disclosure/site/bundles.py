@@ -7,17 +7,19 @@ query.  Bundles of at most BUNDLE_CAP records bound all three, index in parallel
 records did not change is reused from the previous build.
 
 Order across bundles: each bundle holds one stretch of decision dates (a year, or a quarter, month,
-day or part of a day where the larger slice is too big) and a placeholder page that sorts before every record, so a
-record's sort score inside its bundle is its rank 1..n.  The search page merges bundles newest
-first with ``indexWeight`` = the product of (n + 1) over all older bundles: every record of a newer
-bundle then outscores every record of an older one, and merged results come out newest first.
+day or part of a day where the larger slice is too big), so newest first across bundles is
+bundles.json's order.  Pagefind merges bundles by score alone (a page's rank in its own bundle's
+sort), so the search page orders merged results itself: every fragment name of a bundle carries
+its tag (``Bundle.tag``, ``write_bundle(page_tag=...)``), a result's id is its fragment name, and
+search.js sorts results by their bundle's place in bundles.json, keeping Pagefind's order inside
+a bundle.  (Until session 7 each bundle had a merge weight instead, the product of the older
+bundles' sizes, which ran out of a double's range at about 1.3 * 10^5 records.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
 # A query loads the metadata of every bundle it merges (about 8.6 bytes a page), and a name's few
 # matches are spread over as many bundles: at 10^5 records, 1,500 a bundle instead of 3,000 cut a
 # ten-result name's transfer from 576 to 389 KB and the slowest golden query from 1.45 to 0.71 s.
-# The merge weights grow as the product of the bundle sizes: at 1,500 a bundle they stay within a
-# float's range up to about 1.3 * 10^5 records (plan_bundles refuses more).
 BUNDLE_CAP = 1500
 # Index chunks of the exact pass's words (locations, as Pagefind counts them): a twentieth of
 # Pagefind's default, since a query loads a chunk for each of its words in each bundle it merges.
@@ -44,8 +44,8 @@ EXACT_CHUNK_SIZE = 1000
 # each run costs Pagefind's start-up (0.4 s of CPU here), and 3,000 entries stay within
 # the indexing memory the bundles were capped for before.
 JOB_CAP = 3000
-# search.js multiplies a page's rank in its bundle (up to the cap) by the bundle's weight, a double.
-LARGEST_WEIGHT = sys.float_info.max
+# Hex digits of the bundle key that tag its pages: distinct over a site's bundles (plan_bundles checks).
+TAG_LENGTH = 12
 PLACEHOLDER_DIR = "_placeholder"
 PLACEHOLDER_WORD = "pagefindplaceholder"  # its only word: no one searches for it
 PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
@@ -56,7 +56,6 @@ DATE_FILTER = "日期"  # search_entry.html: the decision date, shown with each 
 class Bundle:
     name: str  # YYYY, YYYY-qN, YYYY-MM, YYYY-MM-DD or YYYY-MM-DD-pN
     records: tuple[RecordView, ...]
-    weight: int = 1
 
     @property
     def key(self) -> str:
@@ -67,6 +66,11 @@ class Bundle:
                 f"{record.url}\0{record.digest}\0{record.release}\0{record.first_release}\n".encode()
             )
         return digest.hexdigest()[:32]
+
+    @property
+    def tag(self) -> str:
+        """What its pages' ids carry (search.js orders merged results by it); kept when it is reused."""
+        return self.key[:TAG_LENGTH]
 
     @property
     def path(self) -> str:
@@ -171,28 +175,22 @@ def indexed_pages(bundles: Sequence[Bundle]) -> dict[str, tuple[str, str]]:
 
 
 def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[Bundle]:
-    """Bundles oldest first, with their merge weights; the same records always give the same plan.
+    """Bundles oldest first; the same records always give the same plan.
 
     A year is one bundle unless it holds more than ``cap`` records; then its quarters, then their
     months, then their days, each split only when over ``cap``; a day over ``cap`` is cut into
     parts by content (:func:`~disclosure.site.views.cut_by_content`, ids in order, 3/4 of ``cap``
     to ``cap`` a part), so that a record coming or going changes its own part, not all of them.
-    Parts are not cut smaller: each bundle adds to the merge weights.  Few and large
-    bundles keep the first query small (each merged bundle costs a metadata file and an index chunk);
-    the cap bounds indexing memory and Pagefind's quadratic sort.
+    Few and large bundles keep the first query small (each merged bundle costs a metadata file and
+    an index chunk); the cap bounds indexing memory and Pagefind's quadratic sort.
     """
     slices: list[tuple[str, list[RecordView]]] = []
     _split(sorted(records, key=lambda r: (r.decided, r.id)), 0, cap, slices)
-    bundles = []
-    weight = 1
-    for name, items in slices:
-        bundles.append(Bundle(name=name, records=tuple(items), weight=weight))
-        weight *= len(items) + 1
-    if bundles and bundles[-1].weight * (cap + 1) > LARGEST_WEIGHT:
-        raise ValueError(
-            f"{len(records)} records in {len(bundles)} search bundles: the newest bundle's merge weight "
-            f"({bundles[-1].weight:.3e}) is beyond what the search page can multiply (docs/site.md)"
-        )
+    bundles = [Bundle(name=name, records=tuple(items)) for name, items in slices]
+    tags = Counter(bundle.tag for bundle in bundles)
+    if len(tags) < len(bundles):
+        same = sorted(b.name for b in bundles if tags[b.tag] > 1)
+        raise ValueError(f"search bundles {', '.join(same)} have the same tag: lengthen bundles.TAG_LENGTH")
     return bundles
 
 

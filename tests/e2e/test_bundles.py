@@ -46,12 +46,14 @@ def sample_site(
     server.shutdown()
 
 
-def test_bundles_are_time_slices_weighted_newest_first(sample_site: tuple[str, Path]) -> None:
+def test_every_page_of_a_bundle_carries_its_tag(sample_site: tuple[str, Path]) -> None:
     _, out = sample_site
     bundles = json.loads((out / "pagefind" / "bundles.json").read_text())["bundles"]
     assert len(bundles) >= 2
-    for newer, older in zip(bundles, bundles[1:], strict=False):
-        assert newer["weight"] == older["weight"] * (older["count"] + 1)
+    for bundle in bundles:
+        names = [p.name for p in (out / bundle["path"].strip("/") / "fragment").iterdir()]
+        assert len(names) == bundle["count"] + 1  # and the placeholder
+        assert all(name.startswith(f"zh-cn_{bundle['tag']}-") for name in names)
 
 
 def test_merged_results_come_newest_first(sample_site: tuple[str, Path], browser: object) -> None:

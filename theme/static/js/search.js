@@ -15,6 +15,7 @@ let pagefind;
 let bundles = []; // newest first, from /pagefind/bundles.json (see disclosure/site/bundles.py)
 let route = { path: "/pagefind/route/", shards: 1 }; // the routing table (disclosure/site/routing.py)
 const merged = new Set(); // indexes into bundles
+const bundleOfTag = new Map(); // a bundle's tag (in its pages' ids) -> its index in bundles
 let merging = Promise.resolve();
 let current = { results: [], shown: 0, token: 0 };
 let districts = []; // the 区县 filter's values, from the page (see districtFilter)
@@ -159,7 +160,7 @@ function districtFilter(q, filters) {
 function mergeMore(order, count) {
   merging = merging.then(async () => {
     const next = order.filter((i) => !merged.has(i)).slice(0, count);
-    await Promise.all(next.map((i) => pagefind.mergeIndex(bundles[i].path, { indexWeight: bundles[i].weight })));
+    await Promise.all(next.map((i) => pagefind.mergeIndex(bundles[i].path)));
     next.forEach((i) => merged.add(i));
   });
   return merging;
@@ -338,17 +339,25 @@ async function planSearch(q, filters) {
   };
 }
 
+// Pagefind orders merged results by score, a page's rank in its own bundle's date order: so each
+// bundle's results are newest first, and the bundles are put in order here.  A result's id is its
+// page's name, "<language>_<bundle tag>-<hash>" (bundles.py); the sort is stable.
+function newestFirst(results) {
+  const bundleOf = (result) => bundleOfTag.get(result.id.slice(result.id.indexOf("_") + 1, result.id.lastIndexOf("-")));
+  return results.sort((a, b) => bundleOf(a) - bundleOf(b));
+}
+
 // The results of a plan over the merged bundles: its exact matches first, then those of the query
 // as typed (every ICU word the start of an indexed word: a phrase of the 违法事实, or look-alikes).
 // In the exact pass, the query as typed comes after the first results are shown (``typed`` false
 // until then): its index chunks, in every merged bundle, would be most of what the query loads.
 async function searchMerged(plan, filters, typed = true) {
-  const exact = plan.exact ? (await pagefind.search(plan.exact, { filters, sort: { date: "desc" } })).results : [];
+  const exact = plan.exact ? newestFirst((await pagefind.search(plan.exact, { filters, sort: { date: "desc" } })).results) : [];
   if (!plan.loose || (plan.exact && (!exact.length || !typed))) {
     return { plan, exact: exact.length, results: exact };
   }
   await pagefind.preload(runEnds(plan.loose), { filters });
-  const loose = (await pagefind.search(plan.loose, { filters, sort: { date: "desc" } })).results;
+  const loose = newestFirst((await pagefind.search(plan.loose, { filters, sort: { date: "desc" } })).results);
   const seen = new Set(exact.map((r) => r.id));
   return { plan, exact: exact.length, results: [...exact, ...loose.filter((r) => !seen.has(r.id))] };
 }
@@ -401,7 +410,8 @@ async function main() {
   pagefind = await import(`${bundles[0].path}pagefind.js`);
   // noWorker: Pagefind's web worker is a second copy of its code (40 KB) loaded before the first
   // answer, to keep a page responsive that has nothing else to do while it searches.
-  await pagefind.options({ excerptLength: 40, indexWeight: bundles[0].weight, noWorker: true });
+  bundles.forEach((bundle, i) => bundleOfTag.set(bundle.tag, i));
+  await pagefind.options({ excerptLength: 40, noWorker: true });
   pagefind.init();
   merged.add(0); // the bundle Pagefind was loaded from
   // Filter values come with the page (all bundles'), not from Pagefind (only the merged ones').
