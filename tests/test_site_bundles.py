@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from disclosure.fold import fold_releases
-from disclosure.site.bundles import PLACEHOLDER_URL, indexed_pages, plan_bundles, plan_index_work
+from disclosure.site.bundles import indexed_pages, plan_bundles, plan_index_work
 from disclosure.site.views import RecordView, record_view
 from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
@@ -103,9 +103,8 @@ def test_index_work_of_a_full_build_packs_every_entry_into_capped_jobs(signed_re
     indexed = [r.url for _, records in work.jobs for r in records]
     assert sorted(indexed) == sorted(r.url for b in bundles for r in b.records)  # each entry once
     assert all(len(records) <= 40 for _, records in work.jobs)
-    assert work.placeholder_job == "job-1"
     for bundle, sources in work.rebuilt:
-        assert set(sources) == {PLACEHOLDER_URL} | {r.url for r in bundle.records}
+        assert set(sources) == {r.url for r in bundle.records}
 
 
 def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) -> None:
@@ -116,16 +115,10 @@ def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) 
     after = plan_bundles([amended if r is changed else r for r in records], cap=40)
     work = plan_index_work(after, {b.name: b.key for b in before}, indexed_pages(before), cap=40)
     assert [[r.url for r in records] for _, records in work.jobs] == [[changed.url]]
-    assert work.placeholder_job is None
     ((bundle, sources),) = work.rebuilt
     assert changed.url in {r.url for r in bundle.records} and len(work.reused) == len(after) - 1
     assert sources[changed.url] == "job-1"
-    assert {where for url, where in sources.items() if url not in (changed.url, PLACEHOLDER_URL)} == {
-        bundle.name
-    }
-    assert (
-        sources[PLACEHOLDER_URL] == bundle.name
-    )  # from its own old bundle (any old placeholder is the same page)
+    assert {where for url, where in sources.items() if url != changed.url} == {bundle.name}
     # Records that move to another bundle are read from where they were indexed, not indexed again.
     regrouped = plan_bundles(records, cap=25)
     work = plan_index_work(regrouped, {b.name: b.key for b in before}, indexed_pages(before), cap=25)

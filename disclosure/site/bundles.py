@@ -46,9 +46,10 @@ EXACT_CHUNK_SIZE = 1000
 JOB_CAP = 3000
 # Hex digits of the bundle key that tag its pages: distinct over a site's bundles (plan_bundles checks).
 TAG_LENGTH = 12
+# A site with nothing published still has one bundle (so that the search page loads): "empty",
+# which holds only this page.
 PLACEHOLDER_DIR = "_placeholder"
 PLACEHOLDER_WORD = "pagefindplaceholder"  # its only word: no one searches for it
-PLACEHOLDER_URL = f"/{PLACEHOLDER_DIR}/"
 DATE_FILTER = "日期"  # search_entry.html: the decision date, shown with each result
 
 
@@ -81,7 +82,7 @@ def search_entry_sorts(page: IndexedPage) -> dict[str, str]:
     """A search entry's sort values, which a Pagefind index does not keep (only their order).
 
     search_entry.html sorts by ``sort_date(decided)`` and keeps ``decided.isoformat()`` as the
-    value of the 日期 filter; the placeholder has no date and sorts at "0".  pagefind_index.read_bundle
+    value of the 日期 filter; the empty site's placeholder has no date and sorts at "0".  pagefind_index.read_bundle
     checks these values against the order Pagefind stored, so a template change cannot go unseen.
     """
     dates = page.filters.get(DATE_FILTER)
@@ -107,7 +108,6 @@ class IndexWork:
     reused: tuple[tuple[str, str], ...]  # bundle name, the previous build's name for the same records
     rebuilt: tuple[tuple[Bundle, dict[str, str]], ...]  # bundle, page URL -> bundle or job it is read from
     jobs: tuple[tuple[str, tuple[RecordView, ...]], ...]  # job name, the records whose entries it indexes
-    placeholder_job: str | None  # the job that indexes the placeholder page, if no old bundle has it
 
 
 def plan_index_work(
@@ -143,31 +143,16 @@ def plan_index_work(
             jobs[-1][1].extend(fresh)
             sources.update((record.url, jobs[-1][0]) for record in fresh)
         rebuilt.append((bundle, sources))
-    placeholder_job = None
-    # The placeholder is the same page in every bundle: any old bundle's will do, else a job's.
-    placeholder_from = previous_pages.get(PLACEHOLDER_URL, ("", ""))[0]
-    if rebuilt and not placeholder_from:
-        if not jobs:
-            jobs.append(("job-1", []))
-        placeholder_job = placeholder_from = jobs[0][0]
-    for _bundle, sources in rebuilt:
-        # from the old bundle most of its pages come from, so that it is the only one read
-        olds = Counter(where for where in sources.values() if where in previous_bundles)
-        sources[PLACEHOLDER_URL] = olds.most_common(1)[0][0] if olds else placeholder_from
     return IndexWork(
         reused=tuple(reused),
         rebuilt=tuple(rebuilt),
         jobs=tuple((name, tuple(records)) for name, records in jobs),
-        placeholder_job=placeholder_job,
     )
 
 
 def indexed_pages(bundles: Sequence[Bundle]) -> dict[str, tuple[str, str]]:
-    """What a build indexed, for the next one's :func:`plan_index_work`: URL -> (bundle, digest).
-
-    The placeholder is in every bundle; the first one is named ("empty" when nothing is published).
-    """
-    pages = {PLACEHOLDER_URL: (bundles[0].name if bundles else "empty", "")}
+    """What a build indexed, for the next one's :func:`plan_index_work`: URL -> (bundle, digest)."""
+    pages: dict[str, tuple[str, str]] = {}
     for bundle in bundles:
         for record in bundle.records:
             pages[record.url] = (bundle.name, record.digest)

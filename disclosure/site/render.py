@@ -27,7 +27,6 @@ from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
 from disclosure.site import downloads, feeds
 from disclosure.site.bundles import (
-    PLACEHOLDER_URL,
     PLACEHOLDER_WORD,
     Bundle,
     IndexWork,
@@ -56,7 +55,7 @@ from disclosure.trust import KEYS_DIR, TrustStore
 # Scratch folder in the output: one minimal page per record, at the record's URL, for Pagefind to
 # index (search_entry.html); the build deletes it once the index is written.
 INDEX_SOURCE = ".index-src"
-# Sorts before every record of its bundle (see disclosure/site/bundles.py).
+# The only page of an empty site's search bundle (see disclosure/site/bundles.py).
 PLACEHOLDER_PAGE = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>-</title></head><body>'
     f'<main data-pagefind-body>{PLACEHOLDER_WORD}<span data-pagefind-sort="date[data-value]" '
@@ -121,7 +120,7 @@ class Output:
     links: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
     linked_paths: set[str] = field(default_factory=set)
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
-    index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), (), None))
+    index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
 
     def write(self, relative: str, data: Content | Callable[[], Content], *, key: str | None = None) -> None:
         self.written.append(relative)
@@ -286,10 +285,6 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     for job, job_records in output.index_work.jobs:
         for record in job_records:
             output.write(f"{INDEX_SOURCE}/{job}{record.url}index.html", search_entry(record))
-    if output.index_work.placeholder_job:
-        output.write(
-            f"{INDEX_SOURCE}/{output.index_work.placeholder_job}{PLACEHOLDER_URL}index.html", PLACEHOLDER_PAGE
-        )
     entities = group_entities(records)
     for entity in entities:
         digests = [r.digest for _, group in entity.groups for r in group]
