@@ -129,7 +129,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
         except VerificationError as exc:
             return _fail(f"releases do not verify:\n{exc}")
         published = list(currently_published(releases, week).values())
-    for path in write_sample(args.out, records=args.records, seed=args.seed, week=week, published=published):
+    try:
+        paths = write_sample(
+            args.out, records=args.records, seed=args.seed, week=week, published=published, since=args.since
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
+    for path in paths:
         print(path)
     return 0
 
@@ -364,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
         "--week", type=_date, default=None, metavar="YYYY-MM-DD", help="release date (default: today)"
+    )
+    p.add_argument(
+        "--since",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="an archive: decision dates spread over the working days from this date to the week",
     )
     releases_option(p, default=None)
 

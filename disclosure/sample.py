@@ -10,6 +10,7 @@ does not depend on the seed, so entity pages gather records across weeks.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -197,16 +198,27 @@ _FileKey = tuple[str, str, Kind]  # department name, department code, kind
 
 
 def write_sample(
-    out_dir: Path, *, records: int, seed: int, week: dt.date, published: Sequence[Decision] = ()
+    out_dir: Path,
+    *,
+    records: int,
+    seed: int,
+    week: dt.date,
+    published: Sequence[Decision] = (),
+    since: dt.date | None = None,
 ) -> list[Path]:
     """Write one week's department files into ``out_dir`` and return their paths, sorted.
 
     ``records`` new rows are spread over the five kinds; ``published`` (what is
     on the site on ``week``) gets a few amendments, repairs and withdrawals.
+    With ``since``, the batch is an archive brought in at once (a city's first release): its
+    decision dates are spread evenly over the working days from ``since`` to ``week``, as years
+    of weekly batches would leave them, instead of most within the last 7 working days.
     """
     if records < 0:
         raise ValueError("records must not be negative")
-    batch = _Batch(seed, week, published, max(200, records // 2))
+    if since is not None and not since < week:
+        raise ValueError(f"since ({since}) must come before the week ({week})")
+    batch = _Batch(seed, week, published, max(200, records // 2), since)
     batch.generate(records)
     batch.follow_ups(random.Random(f"{seed}/{week.isoformat()}/follow-ups"), published, records)
     return batch.write(out_dir)
@@ -276,7 +288,14 @@ def _wan(yuan: int) -> str:
 class _Batch:
     """The rows of one batch, grouped by (department, kind) file."""
 
-    def __init__(self, seed: int, week: dt.date, published: Sequence[Decision], pool_size: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        week: dt.date,
+        published: Sequence[Decision],
+        pool_size: int,
+        since: dt.date | None = None,
+    ) -> None:
         self.rng = random.Random(f"{seed}/{week.isoformat()}")
         self.week = week
         self.rules: Rules = load_rules()
@@ -303,6 +322,8 @@ class _Batch:
             for n in range((add_months(week, -3) - add_months(week, -13)).days + 1)
             if is_working_day(day := add_months(week, -13) + dt.timedelta(days=n))
         ]
+        span = [since + dt.timedelta(days=n) for n in range((week - since).days + 1)] if since else []
+        self.archive = [day for day in span if is_working_day(day)]
 
     def generate(self, records: int) -> None:
         """Mix: cases 2-3 a week, then licensing 45 : penalty 40 : red 5 : black 5."""
@@ -320,8 +341,17 @@ class _Batch:
         for _ in range(cases):
             self.case()
 
-    def decided(self, backlog: bool = True) -> dt.date:
-        """~85% within 7 working days, ~10% late, ~5% a backlog of 3 to 13 months."""
+    def decided(self, backlog: bool = True, term_months: int = 0) -> dt.date:
+        """~85% within 7 working days, ~10% late, ~5% a backlog of 3 to 13 months.
+
+        An archive: any of its days, within ``term_months`` of the week for a list entry with a
+        term (one whose term had ended would not be published, and an archive is what is).
+        """
+        if self.archive:
+            start = (
+                bisect.bisect_right(self.archive, add_months(self.week, -term_months)) if term_months else 0
+            )
+            return self.rng.choice(self.archive[start:] or self.archive[-1:])
         roll = self.rng.random()
         if backlog and roll < 0.05:
             return self.rng.choice(self.backlog)
@@ -461,7 +491,8 @@ class _Batch:
         list_name, dept_key, abbr, reason, basis, _, kinds = item
         dept, rng = _DEPTS[dept_key], self.rng
         subject = self.subject(dept, kinds)
-        decided = self.decided(backlog=False)
+        term = self.rules.lists[list_name].term_months
+        decided = self.decided(backlog=False, term_months=term or 0)
         day = dept.date_style.format
         cells = self.subject_cells(subject, listed=True)
         if dept_key == "fy":
@@ -475,7 +506,6 @@ class _Batch:
             )
         else:
             number, _ = self.number(dept, kind, "{p}" + abbr + "〔{y}〕{n}号", decided.year)
-        term = self.rules.lists[list_name].term_months
         if term and rng.random() < 0.5:
             cells["valid_until"] = day(term_end(decided, term))
         cells.update(

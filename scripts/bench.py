@@ -177,8 +177,11 @@ def run_step(name: str, argv: list[str], cwd: Path, logs: Path, env: dict[str, s
 # --- the office's week -----------------------------------------------------------------------
 
 
-def run_disclosure(records: int, work: Path, steps: list[Step]) -> None:
-    """Keys, the big first batch, the full build, a 2 % weekly batch and its rebuild, the daily rebuild."""
+def run_disclosure(records: int, work: Path, steps: list[Step], since: str | None = None) -> None:
+    """Keys, the big first batch, the full build, a 2 % weekly batch and its rebuild, the daily rebuild.
+
+    ``since``: the first batch is an archive whose decisions spread from that date (``sample --since``).
+    """
     env = {**os.environ, "DISCLOSURE_PASSPHRASE": PASSPHRASE}
     logs, rel, site = work / "logs", "releases", "site"
     (work / "keys").mkdir(parents=True, exist_ok=True)
@@ -196,7 +199,7 @@ def run_disclosure(records: int, work: Path, steps: list[Step]) -> None:
         (" weekly", NEXT_WEEK, weekly, True),
     ):
         inbox = f"inbox-{week}"
-        extra = ["--releases", rel] if follow_ups else []
+        extra = ["--releases", rel] if follow_ups else (["--since", since] if since else [])
         step(f"sample{suffix}", "sample", "--out", inbox, "--records", str(count), "--week", week, *extra)
         files = sorted(str(p.relative_to(work)) for p in (work / inbox).iterdir())
         staged = step(f"stage{suffix}", "stage", *files, "--releases", rel, "--date", week)
@@ -674,6 +677,11 @@ def main() -> int:
         "--code", type=Path, help="benchmark the disclosure package of this checkout (e.g. a git worktree)"
     )
     parser.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="the first batch is an archive: decision dates spread from this date (disclosure sample --since)",
+    )
+    parser.add_argument(
         "--peers-from",
         type=Path,
         metavar="JSON",
@@ -693,12 +701,15 @@ def main() -> int:
     steps: list[Step] = []
     print(f"benchmark in {work}", flush=True)
     try:
-        run_disclosure(args.records, work, steps)
+        run_disclosure(args.records, work, steps, args.since)
         names = run_peers(work, steps) if not (args.skip_peers or args.peers_from) else []
         if args.peers_from:  # the peers do not depend on our code: no need to wait for them again
             earlier = json.loads(args.peers_from.read_text())
-            if earlier["records"] != args.records:
-                raise StepFailed(f"{args.peers_from} is for N = {earlier['records']}, not {args.records}")
+            if (earlier["records"], earlier.get("since")) != (args.records, args.since):
+                raise StepFailed(
+                    f"{args.peers_from} is for N = {earlier['records']} since {earlier.get('since')}, "
+                    f"not {args.records} since {args.since}"
+                )
             steps += [Step(**s) for s in earlier["steps"] if s["name"] in PEER_STEPS]
         if not names:
             names = [r.title for r in published_records(work / "releases", FIRST_AS_OF)]
@@ -720,6 +731,7 @@ def main() -> int:
         by = {s.name: s for s in steps}
         result = {
             "records": args.records,
+            "since": args.since,
             "date": dt.date.today().isoformat(),
             "machine": machine_info(work),
             "steps": [asdict(s) for s in steps],

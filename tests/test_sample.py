@@ -108,6 +108,21 @@ def test_small_batches(tmp_path: Path) -> None:
 
 
 @pytest.mark.xdist_group("sample")
+def test_an_archive_spreads_its_decisions_over_the_years_it_covers(tmp_path: Path) -> None:
+    week, since = day("2026-11-16"), day("2025-05-12")
+    result = stage(write_sample(tmp_path, records=1200, seed=4, week=week, since=since), week)
+    assert result.errors == [] and only_lateness(result) == []
+    dates = [e.decided for e in decisions(result)]
+    assert len(dates) == 1200 and min(dates) >= since and max(dates) <= week
+    by_month = Counter((d.year, d.month) for d in dates)
+    assert len(by_month) == 19  # every month from 2025-05 to 2026-11
+    full_months = [n for (y, m), n in by_month.items() if (y, m) not in ((2025, 5), (2026, 11))]
+    assert max(full_months) < 2 * min(full_months)  # evenly: no month holds twice another's
+    with pytest.raises(ValueError, match="before the week"):
+        write_sample(tmp_path / "late", records=10, seed=4, week=week, since=week)
+
+
+@pytest.mark.xdist_group("sample")
 def test_rows_follow_the_rules_and_look_real(tmp_path: Path) -> None:
     week = day("2026-10-26")
     paths = write_sample(tmp_path, records=1000, seed=2, week=week)
