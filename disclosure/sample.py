@@ -341,16 +341,14 @@ class _Batch:
         for _ in range(cases):
             self.case()
 
-    def decided(self, backlog: bool = True, term_months: int = 0) -> dt.date:
+    def decided(self, backlog: bool = True, not_before: dt.date | None = None) -> dt.date:
         """~85% within 7 working days, ~10% late, ~5% a backlog of 3 to 13 months.
 
-        An archive: any of its days, within ``term_months`` of the week for a list entry with a
-        term (one whose term had ended would not be published, and an archive is what is).
+        An archive: any of its days, from ``not_before`` on for a row whose term would otherwise
+        have ended by the week (it would not be published, and an archive is what is published).
         """
         if self.archive:
-            start = (
-                bisect.bisect_right(self.archive, add_months(self.week, -term_months)) if term_months else 0
-            )
+            start = bisect.bisect_left(self.archive, not_before) if not_before else 0
             return self.rng.choice(self.archive[start:] or self.archive[-1:])
         roll = self.rng.random()
         if backlog and roll < 0.05:
@@ -400,6 +398,11 @@ class _Batch:
         decided = self.decided()
         if term == 0:
             until = self.rules.licensing_open_ended
+        elif term < 0 and self.archive:  # a few weeks from its decision: most had ended by the week
+            until = decided + dt.timedelta(days=rng.randint(3, -term))
+            if until <= self.week:  # not published, so not in the archive: another licence
+                self.licensing()
+                return
         elif term < 0:  # short permits: the `due` command's material
             until = self.week + dt.timedelta(days=rng.randint(3, -term))
         else:
@@ -492,7 +495,9 @@ class _Batch:
         dept, rng = _DEPTS[dept_key], self.rng
         subject = self.subject(dept, kinds)
         term = self.rules.lists[list_name].term_months
-        decided = self.decided(backlog=False, term_months=term or 0)
+        # (a term ends the day before its months are up: on the week itself, it has ended)
+        not_before = add_months(self.week, -term) + dt.timedelta(days=1) if term else None
+        decided = self.decided(backlog=False, not_before=not_before)
         day = dept.date_style.format
         cells = self.subject_cells(subject, listed=True)
         if dept_key == "fy":

@@ -118,6 +118,11 @@ def test_an_archive_spreads_its_decisions_over_the_years_it_covers(tmp_path: Pat
     assert len(by_month) == 19  # every month from 2025-05 to 2026-11
     full_months = [n for (y, m), n in by_month.items() if (y, m) not in ((2025, 5), (2026, 11))]
     assert max(full_months) < 2 * min(full_months)  # evenly: no month holds twice another's
+    # What ends soon is what would end in any week of a city's archive: a few short permits, not
+    # every short permit of the archive (each a few weeks long from its own decision).
+    ends = [e.publicity.until for e in decisions(result) if e.publicity.until]
+    assert all(until > week for until in ends)
+    assert 0 < sum(until <= week + dt.timedelta(days=7) for until in ends) < 0.01 * len(dates)
     with pytest.raises(ValueError, match="before the week"):
         write_sample(tmp_path / "late", records=10, seed=4, week=week, since=week)
 
