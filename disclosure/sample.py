@@ -285,6 +285,12 @@ def _wan(yuan: int) -> str:
     return format(Decimal(yuan).scaleb(-4).normalize(), "f")
 
 
+def _working_days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The working days from ``first`` to ``last``, both included, in order."""
+    days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    return [day for day in days if is_working_day(day)]
+
+
 class _Batch:
     """The rows of one batch, grouped by (department, kind) file."""
 
@@ -317,13 +323,8 @@ class _Batch:
         self.on_time = [day for day, n in work if n <= 7]
         self.late = [day for day, n in work if 7 < n <= 15] or self.on_time
         self.recent = next((day for day in self.on_time if day < week), week)
-        self.backlog = [
-            day
-            for n in range((add_months(week, -3) - add_months(week, -13)).days + 1)
-            if is_working_day(day := add_months(week, -13) + dt.timedelta(days=n))
-        ]
-        span = [since + dt.timedelta(days=n) for n in range((week - since).days + 1)] if since else []
-        self.archive = [day for day in span if is_working_day(day)]
+        self.backlog = _working_days(add_months(week, -13), add_months(week, -3))
+        self.archive = _working_days(since, week) if since else []
 
     def generate(self, records: int) -> None:
         """Mix: cases 2-3 a week, then licensing 45 : penalty 40 : red 5 : black 5."""
