@@ -54,7 +54,8 @@ PAGEFIND_VERSION = "1.5.2"
 INDEX_CHUNK_SIZE = 20000  # options.rs default_index_chunk_size: locations per index chunk
 _HEADER = b"pagefind_dcd"
 _DATA_DIRS = ("fragment", "index", "filter")
-_TAG = re.compile(r"_[0-9a-z]+-(?=[0-9a-f]+$)")  # the tag of a fragment name: "zh-cn_<tag>-<hex>"
+_PAGE_TAG = "[0-9a-z]+"  # what write_bundle accepts as a page tag
+_TAG = re.compile(rf"_{_PAGE_TAG}-(?=[0-9a-f]+$)")  # the tag of a fragment name: "zh-cn_<tag>-<hex>"
 
 Posting = tuple[Sequence[int], Sequence[int]]  # (locs, meta locs) of one word on one page
 
@@ -254,7 +255,7 @@ def write_bundle(
     where the prefix itself would be, docs/search.md fix 4).  ``page_tag`` (letters and digits)
     goes into every fragment name, and so into every search result's id.
     """
-    if page_tag and not re.fullmatch(r"[0-9a-z]+", page_tag):
+    if page_tag and not re.fullmatch(_PAGE_TAG, page_tag):
         raise ValueError(f"a page tag is lower-case letters and digits, not {page_tag!r}")
     entry = json.loads((runtime / "pagefind-entry.json").read_bytes())
     if entry.get("version") != PAGEFIND_VERSION:
