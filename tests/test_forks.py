@@ -11,6 +11,14 @@ import pytest
 from disclosure._internal.forks import beside, split_over_forks
 
 
+def wait_for(path: Path) -> None:
+    """Until the forked task has written ``path`` (it started), for 30 s at most."""
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert time.monotonic() < deadline, "the task did not start"
+        time.sleep(0.01)
+
+
 def test_split_over_forks_covers_the_range_once_in_other_processes(tmp_path: Path) -> None:
     def task(start: int, stop: int) -> str:
         (tmp_path / f"{start}-{stop}").write_text(str(os.getpid()))
@@ -30,10 +38,7 @@ def test_a_task_beside_runs_in_another_process_while_the_caller_works(tmp_path: 
         return os.getpid(), ["结果", "result"]
 
     with beside(task) as result:
-        deadline = time.monotonic() + 30
-        while not started.exists():  # the child runs before anyone asks for its result
-            assert time.monotonic() < deadline, "the task did not start"
-            time.sleep(0.01)
+        wait_for(started)  # the child runs before anyone asks for its result
         pid, value = result()
     assert pid != os.getpid() and value == ["结果", "result"]
 
@@ -54,10 +59,7 @@ def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
         time.sleep(60)
 
     with pytest.raises(RuntimeError, match="caller"), beside(task):
-        deadline = time.monotonic() + 30
-        while not pid_file.exists():
-            assert time.monotonic() < deadline, "the task did not start"
-            time.sleep(0.01)
+        wait_for(pid_file)
         raise RuntimeError("the caller failed")
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):  # joined and reaped: no such process any more
