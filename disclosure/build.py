@@ -1,10 +1,16 @@
 """``disclosure build``: verified releases + an as-of date -> the public site, swapped in atomically.
 
 verify -> fold -> render (Pelican with the project's generator and theme) ->
-index (Pagefind, extended binary) -> swap.  Everything is produced in a fresh
-sibling folder; only when it is complete does one ``renameat2(RENAME_EXCHANGE)``
-put it in place, so a failed or killed build leaves the previous site exactly
-as it was.  The output depends only on the releases and the as-of date.
+index (Pagefind, extended binary) -> swap.  Everything is produced in a sibling
+folder that is not served; only when it is complete does one
+``renameat2(RENAME_EXCHANGE)`` put it in place, so a failed or killed build
+leaves the previous site exactly as it was.  The output depends only on the
+releases and the as-of date.
+
+The site a swap replaces is kept beside it as the spare (``.<out>.spare``), and
+the next build starts from it: it keeps what is unchanged there, links from the
+served site what changed one build ago, and writes the rest.  A build then costs
+what changed, not the 10^5 folders and 4 x 10^5 files of the whole site.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 
 from disclosure._internal.forks import beside, split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
+from disclosure._internal.tree import list_tree, remove_empty_folders, remove_files, replace_file
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
@@ -119,12 +126,16 @@ def build_site(
 
     With ``incremental`` (the default) files whose inputs did not change since the build now in
     ``out`` are hard-linked from it instead of rendered again; the bytes are the same either way.
-    ``background_cleanup`` leaves deleting the replaced site to a detached process (the CLI's choice).
+    Without ``incremental`` the build starts from an empty folder and renders everything.
+    ``background_cleanup`` leaves deleting a spare the build could not use to a detached process
+    (the CLI's choice).
     """
     steps = _Steps(progress)
     out = out.absolute()
     generator = generator_fingerprint(config)
-    previous = _previous_build(out, generator) if incremental else None
+    previous = _load_state(out, out, generator) if incremental else None
+    spare_dir = _spare_path(out)
+    spare = _load_state(out, spare_dir, generator) if incremental else None
     with steps.step("verify", "核验发布批次……"):
         known = previous.history if previous else None
         resumes = known is not None and known_prefix(releases_root, known) == len(known.manifests)
@@ -141,6 +152,10 @@ def build_site(
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+    emptied: set[str] = set()  # folders that lost files, removed at the end if empty
+    if spare is not None:
+        os.rename(spare_dir, staging)  # over the empty folder: the spare is now this build's
+        emptied = _remove_untracked(staging, spare)
     scratch = _scratch_dir(staging)
     try:
         site = SiteInput(
@@ -151,6 +166,7 @@ def build_site(
             tallies=tallier.aligned(releases),
             previous=out if previous else None,
             reusable=previous.files if previous else {},
+            base=spare.files if spare else {},
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},
             workers=workers or min(2, os.cpu_count() or 1),
@@ -165,13 +181,16 @@ def build_site(
                 "generator": generator,
             }
             latest_text = json.dumps(latest, sort_keys=True) + "\n"
-            (staging / LATEST_FILE).write_text(latest_text)
+            replace_file(staging / LATEST_FILE, latest_text.encode())
             assert site.result is not None
-            linked = len(site.result.linked_paths)
+            emptied |= site.result.remove_undeclared()
+            reused = len(site.result.reused)
             rendered = site.result.rendered_by_type()
         with steps.step("index", "建立搜索索引……"):
-            _index_bundles(staging, site.result, out, site.workers, scratch, steps.timings)
+            kept = spare.bundles if spare else {}
+            _index_bundles(staging, site.result, out, kept, site.workers, scratch, steps.timings)
             shutil.rmtree(scratch)
+        remove_empty_folders(staging, emptied)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
@@ -185,8 +204,11 @@ def build_site(
                 history=verification.history(),
                 tallier=tallier,
             )
-            _write_state(out, latest_text, state)
-            _swap_into_place(staging, out, background_cleanup=background_cleanup)
+            _write_state(out, staging, latest_text, state)
+            replaced = _swap_into_place(staging, out)
+            if replaced is not None:
+                _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
+            _remove_stale_states(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -199,7 +221,7 @@ def build_site(
         published=published,
         removed=removed,
         files=files,
-        reused=linked,
+        reused=reused,
         timings=steps.timings,
         rendered=dict(rendered),
         parsed=len(releases) - verification.reused,
@@ -220,8 +242,21 @@ def generator_fingerprint(config: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _state_path(out: Path) -> Path:
-    return out.with_name(f".{out.name}.state.json")
+def _states_dir(out: Path) -> Path:
+    return out.with_name(f".{out.name}.states")
+
+
+def _state_path(out: Path, tree: Path) -> Path:
+    """Where the state of the build that made ``tree`` (the site or its spare) is kept.
+
+    By the folder's inode, which renames keep: the staging folder's state is written before the
+    swap and then names the site; after the next swap it names the spare.
+    """
+    return _states_dir(out) / f"{os.stat(tree).st_ino}.json"
+
+
+def _spare_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.spare")
 
 
 @dataclass
@@ -235,7 +270,7 @@ class _BuildState:
     tallier: Tallier
 
 
-def _write_state(out: Path, latest_text: str, state: _BuildState) -> None:
+def _write_state(out: Path, tree: Path, latest_text: str, state: _BuildState) -> None:
     data = {
         "latest": latest_text,
         "files": {k: [v.key, v.size, v.mtime_ns] for k, v in sorted(state.files.items())},
@@ -244,14 +279,17 @@ def _write_state(out: Path, latest_text: str, state: _BuildState) -> None:
         "history": state.history.to_json(),
         "tallies": state.tallier.to_json(),
     }
-    write_file_atomic(_state_path(out), json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    _states_dir(out).mkdir(exist_ok=True)
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    write_file_atomic(_state_path(out, tree), encoded)
 
 
-def _previous_build(out: Path, generator: str) -> _BuildState | None:
-    """What the site now in ``out`` was made from, if it is the build the state describes."""
+def _load_state(out: Path, tree: Path, generator: str) -> _BuildState | None:
+    """What ``tree`` (the site in ``out``, or its spare) was made from, if it is the build the state
+    describes and this build's generator made it."""
     try:
-        state = json.loads(_state_path(out).read_bytes())
-        current = (out / LATEST_FILE).read_text()
+        state = json.loads(_state_path(out, tree).read_bytes())
+        current = (tree / LATEST_FILE).read_text()
         if state.get("latest") != current or json.loads(current).get("generator") != generator:
             return None
         return _BuildState(
@@ -263,6 +301,28 @@ def _previous_build(out: Path, generator: str) -> _BuildState | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no usable state: build everything
+
+
+def _remove_untracked(tree: Path, spare: _BuildState) -> set[str]:
+    """Remove the spare's files its state does not key (Pelican's pages, the theme, unkeyed pages:
+    all written afresh) before anything is written; returns their folders.  Its search bundles are
+    sorted out by ``_index_bundles``."""
+    files, folders = list_tree(tree, skip=frozenset({"pagefind"}))
+    emptied = remove_files(tree, (relative for relative in files if relative not in spare.files))
+    holding = {os.path.dirname(relative) for relative in files}
+    return emptied | {folder for folder in folders if folder not in holding}  # and those with no file
+
+
+def _remove_stale_states(out: Path) -> None:
+    """The states of trees that are gone (replaced spares, failed builds) and the old single file."""
+    live = set()
+    for tree in (out, _spare_path(out)):
+        with contextlib.suppress(OSError):
+            live.add(_state_path(out, tree).name)
+    for path in _states_dir(out).glob("*.json"):
+        if path.name not in live:
+            path.unlink(missing_ok=True)
+    out.with_name(f".{out.name}.state.json").unlink(missing_ok=True)  # before the spare existed
 
 
 def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
@@ -312,9 +372,16 @@ _SCRATCH_PREFIX = "disclosure-index-"
 
 
 def _index_bundles(
-    site_dir: Path, output: Output, previous: Path, workers: int, scratch: Path, timings: dict[str, float]
+    site_dir: Path,
+    output: Output,
+    previous: Path,
+    kept: dict[str, str],
+    workers: int,
+    scratch: Path,
+    timings: dict[str, float],
 ) -> None:
-    """Make pagefind/<bundle>/ for every bundle: linked if unchanged, else written from indexed pages.
+    """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else written from
+    indexed pages.  ``kept`` names the bundles already in ``site_dir`` (a spare's), with their keys.
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
     the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
@@ -327,6 +394,14 @@ def _index_bundles(
     jobs_dir = scratch / "jobs"
     work = output.index_work
     bundles = output.bundles
+    keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
+    target.mkdir(exist_ok=True)
+    for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
+        if entry.name not in keep and entry.name != ROUTE_DIR:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
     if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
         bundles = [Bundle(name="empty", records=())]
         (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
@@ -341,7 +416,9 @@ def _index_bundles(
             page_tag=bundles[0].tag,
         )
     for name, previous_name in work.reused:
-        _link_tree(previous / "pagefind" / previous_name, target / name)
+        if name not in keep:
+            _link_tree(previous / "pagefind" / previous_name, target / name)
+    rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
     newest_first = list(reversed(bundles))
     # The routing table needs only the records: it is made beside the indexing (one core of Python
     # for 15 s at 10^5, which would otherwise run alone after it).
@@ -352,14 +429,14 @@ def _index_bundles(
                 pass
         timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
         locations = {name: jobs_dir / name for name, _ in work.jobs}
-        for _bundle, sources in work.rebuilt:
+        for _bundle, sources in rebuilt:
             for where in set(sources.values()) - set(locations):
                 locations[where] = previous / "pagefind" / where
         runtime = next(iter(locations.values()), None)
-        if work.rebuilt:
+        if rebuilt:
             assert runtime is not None
             start = time.perf_counter()
-            _write_bundles(list(work.rebuilt), locations, target, runtime, workers)
+            _write_bundles(rebuilt, locations, target, runtime, workers)
             timings["bundles"] = time.perf_counter() - start
         start = time.perf_counter()
         shards, timings["routing"] = routing()
@@ -371,16 +448,27 @@ def _index_bundles(
         ],
         "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": shards},
     }
-    (target / "bundles.json").write_text(json.dumps(listing, separators=(",", ":")) + "\n")
+    replace_file(target / "bundles.json", (json.dumps(listing, separators=(",", ":")) + "\n").encode())
 
 
 def _write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]:
-    """Write the routing table's shards into ``folder``; returns their number and the seconds it took."""
+    """Write the routing table's shards into ``folder``; returns their number and the seconds it took.
+
+    A spare's shards that hold the same bytes stay (a daily build changes a few thousand of 32,768).
+    """
     start = time.perf_counter()
     routes = route_table([[RoutedRecord(r.exact_texts, r.district) for r in b.records] for b in newest_first])
-    folder.mkdir(parents=True)  # pagefind/ may not be there yet
+    folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
+    names = {f"{number}.json" for number in range(len(routes.files))}
+    remove_files(folder, (name for name in os.listdir(folder) if name not in names))
     for number, shard in enumerate(routes.files):
-        (folder / f"{number}.json").write_bytes(shard)
+        path = folder / f"{number}.json"
+        try:
+            if path.read_bytes() == shard:
+                continue
+        except FileNotFoundError:
+            pass
+        replace_file(path, shard)
     return routes.shards, time.perf_counter() - start
 
 
@@ -517,23 +605,36 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-def _swap_into_place(staging: Path, out: Path, *, background_cleanup: bool) -> None:
+def _swap_into_place(staging: Path, out: Path) -> Path | None:
+    """Put ``staging`` in place of ``out``; returns where the replaced site now is (None if there was none)."""
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out} exists and is not a directory")
     if not out.exists():
         os.rename(staging, out)
+        replaced = None
     elif _exchange(staging, out):
-        _delete(staging, background=background_cleanup)  # now the previous site
+        replaced = staging
     else:  # rename twice: a short window without a site, never a half-written one
-        old = out.with_name(f".{out.name}{_BUILDING}old")
-        os.rename(out, old)
+        replaced = out.with_name(f".{out.name}{_BUILDING}old")
+        os.rename(out, replaced)
         os.rename(staging, out)
-        _delete(old, background=background_cleanup)
     fsync_dir(out.parent)
+    return replaced
+
+
+def _keep_as_spare(replaced: Path, out: Path, *, background_cleanup: bool) -> None:
+    """The replaced site becomes the spare the next build starts from; a spare this build did not
+    start from (another generator's, or a clean build's) is deleted."""
+    spare = _spare_path(out)
+    if spare.exists():
+        unused = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+        os.rename(spare, unused)  # a name the next build clears if this deletion is cut short
+        _delete(unused, background=background_cleanup)
+    os.rename(replaced, spare)
 
 
 def _delete(path: Path, *, background: bool) -> None:
-    """Remove a replaced site; in the background it no longer delays the command (the next build
+    """Remove a folder; in the background it no longer delays the command (the next build
     removes whatever a background deletion did not finish)."""
     if background:
         code = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"

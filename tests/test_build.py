@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import os
@@ -34,6 +35,12 @@ def tree_digest(root: Path) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+def tree_state(root: Path) -> tuple[dict[str, str], list[str]]:
+    """Every file's digest and every folder: a build must leave no empty folder a clean one lacks."""
+    folders = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_dir())
+    return tree_digest(root), folders
 
 
 def all_output_text(root: Path) -> str:
@@ -162,7 +169,8 @@ def test_killed_build_leaves_the_previous_site(site_tree: SiteTree, built_site: 
     process.wait()
     assert tree_digest(out) == before
     build_site(site_tree.root, AS_OF, out)  # the next build clears the leftovers
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.state.json", "build"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.spare", ".build.states", "build"]
+    assert len(list((tmp_path / ".build.states").iterdir())) == 1  # the copied site had no state
 
 
 def test_weeks_of_follow_ups_leave_nothing_removed_in_the_output(
@@ -278,3 +286,51 @@ def test_weekly_build_checks_only_the_new_release_and_equals_a_clean_build(
     path.write_bytes(path.read_bytes().replace(b"\n", b"\n ", 1))
     with pytest.raises(VerificationError, match="000001: records.jsonl sha256"):
         build_site(releases_copy, as_of, out)
+
+
+def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
+    signed_releases: SignedTree, tmp_path: Path
+) -> None:
+    """Weekly and daily builds start from the site two builds back (kept as the spare): each equals a
+    clean build, folders included, and the site it replaced is left exactly as it was served."""
+    weeks = signed_releases.weeks
+    dates = [weeks[1], weeks[2], weeks[2] + dt.timedelta(days=1), weeks[3], weeks[3] + dt.timedelta(days=40)]
+    out, spare = tmp_path / "build", tmp_path / ".build.spare"
+    trees = []
+    for number, as_of in enumerate(dates):
+        served = tree_state(out) if out.exists() else None
+        report = build_site(signed_releases.root, as_of, out)
+        trees.append(os.stat(out).st_ino)
+        if served is not None:
+            assert tree_state(spare) == served  # not one byte of the replaced site changed
+            assert report.reused > 0
+        clean = tmp_path / f"clean-{number}"
+        build_site(signed_releases.root, as_of, clean, incremental=False)
+        assert tree_state(out) == tree_state(clean), as_of
+    assert trees[2:] == trees[:-2]  # each build from the third on was made in the folder of the one two back
+    # A clean build does not start from the spare; the one it could not use is deleted.
+    build_site(signed_releases.root, dates[-1], out, incremental=False)
+    assert os.stat(spare).st_ino == trees[-1]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".build")) == [
+        ".build.spare",
+        ".build.states",
+    ]
+    assert len(list((tmp_path / ".build.states").iterdir())) == 2  # the site's and the spare's
+
+
+def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Path) -> None:
+    out, spare = tmp_path / "build", tmp_path / ".build.spare"
+    build_site(site_tree.root, AS_OF.replace(day=17), out)
+    build_site(site_tree.root, AS_OF, out)
+    (spare / "stray.html").write_text("不该出现的页面")
+    (spare / "junk" / "deeper").mkdir(parents=True)
+    page = spare / "penalty" / COMPANY_PENALTY_ID / "index.html"
+    page.unlink()  # a new inode: the served page is safe
+    page.write_text("篡改")
+    (spare / "entity" / COMPANY[1] / "index.html").unlink()
+    bundle = next(p for p in (spare / "pagefind").iterdir() if p.is_dir() and p.name != "route")
+    shutil.rmtree(bundle)
+    build_site(site_tree.root, AS_OF, out)
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
+    assert tree_state(out) == tree_state(clean)

@@ -47,7 +47,7 @@ def test_unchanged_files_are_linked_by_the_workers_and_a_changed_one_is_made_aga
         output.page(f"/penalty/{i:04d}/", lambda i=i: f"第{i}页", key=f"key{i}")
     output.page("/penalty/new/", lambda: "新的一页", key="fresh")
     assert output.flush(workers=2) == 2  # the new page, and the edited one made again
-    assert output.linked_paths == set(reusable) - {"penalty/2400/index.html"}
+    assert set(output.reused) == set(reusable) - {"penalty/2400/index.html"}
     assert (root / "penalty" / "2400" / "index.html").read_text() == "第2400页"
     assert (root / "penalty" / "new" / "index.html").read_text() == "新的一页"
     for relative in ("penalty/0000/index.html", "penalty/2499/index.html"):

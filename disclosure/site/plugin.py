@@ -33,7 +33,7 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
         site = self.settings.get("DISCLOSURE_SITE")
         if not isinstance(site, SiteInput):
             raise RuntimeError("DISCLOSURE_SITE is not set: build the site with `disclosure build`")
-        output = Output(Path(self.output_path), previous=site.previous, reusable=site.reusable)
+        output = Output(Path(self.output_path), previous=site.previous, reusable=site.reusable, base=site.base)
         render_site(site, self.env, output, workers=site.workers)
         pages = ["/" + page.url for page in self.context.get("pages", [])]
         write_sitemap(output, site.site_url, pages)

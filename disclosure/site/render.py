@@ -16,12 +16,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from markupsafe import Markup
 
 from disclosure._internal.forks import split_over_forks
+from disclosure._internal.tree import link_file, remove_files, replace_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
@@ -75,7 +76,8 @@ class SiteInput:
     tallies: Sequence[ReleaseTally] = ()  # one per release, from the verification pass
     site_url: str = ""
     previous: Path | None = None  # the site this build replaces: unchanged files are linked from it
-    reusable: dict[str, Reusable] = field(default_factory=dict)
+    reusable: dict[str, Reusable] = field(default_factory=dict)  # the files of ``previous``
+    base: dict[str, Reusable] = field(default_factory=dict)  # the files the output folder starts with
     previous_bundles: dict[str, str] = field(default_factory=dict)  # bundle name -> key
     previous_pages: dict[str, tuple[str, str]] = field(
         default_factory=dict
@@ -102,23 +104,26 @@ class Reusable:
 
 @dataclass
 class Output:
-    """Writes the site under ``root``; a file whose inputs did not change is linked from ``previous``.
+    """Writes the site under ``root``, reusing every file whose inputs did not change.
 
     Every file is declared with a ``key`` (a digest of everything it is made from) or none (always
-    written).  Pages are rendered lazily, so an unchanged page costs a stat and a hard link, and the
-    rest are rendered in worker processes.  The result is the same bytes a clean build writes.
+    written).  A keyed file is reused if ``root`` already holds it as made from the same key (the
+    spare a build starts from: ``base``) or else hard-linked from the ``previous`` site; pages are
+    rendered lazily, so an unchanged page costs a stat (and a link), and the rest are rendered in
+    worker processes.  The result is the same bytes a clean build writes.
     """
 
     root: Path
     previous: Path | None = None
-    reusable: dict[str, Reusable] = field(default_factory=dict)
+    reusable: dict[str, Reusable] = field(default_factory=dict)  # the files of ``previous``
+    base: dict[str, Reusable] = field(default_factory=dict)  # the files ``root`` starts with
     keys: dict[str, str] = field(default_factory=dict)  # this build's keyed files, for the next build
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
     pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
-    # Files to link from ``previous`` in flush, with what makes them if the old file changed.
+    # Files that may be reused, checked in flush, with what makes them if the old file changed.
     links: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
-    linked_paths: set[str] = field(default_factory=set)
+    reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
 
@@ -126,10 +131,11 @@ class Output:
         self.written.append(relative)
         if key is not None:
             self.keys[relative] = key
-            known = self.reusable.get(relative)
-            if self.previous is not None and known is not None and known.key == key:
-                self.links.append((relative, data))  # linked by flush, unless the old file changed
-                self.linked_paths.add(relative)
+            kept, known = self.base.get(relative), self.reusable.get(relative)
+            if (kept is not None and kept.key == key) or (
+                self.previous is not None and known is not None and known.key == key
+            ):
+                self.links.append((relative, data))  # reused by flush, unless the old file changed
                 return
         if callable(data):
             self.pending.append((relative, data))
@@ -145,46 +151,80 @@ class Output:
             self.listed.append(url)
 
     def flush(self, workers: int) -> int:
-        """Link the unchanged files and render what is pending, in ``workers`` forked processes
+        """Reuse the unchanged files and render what is pending, in ``workers`` forked processes
         when there is enough of it; returns how many files were rendered.
 
-        Linking is done here too, not as files are declared: at 10^5 records a weekly build links
-        some 230,000 files (a stat, a link and often a folder each), 13 s on one core.
+        Reuse is checked here too, not as files are declared: at 10^5 records a weekly build reuses
+        some 230,000 files (a stat and often a link and a folder each), 13 s on one core.
         """
-        pending, links, root = self.pending, self.links, self.root
-        previous = self.previous
+        pending, links = self.pending, self.links
         self.pending, self.links = [], []
-        reusable = self.reusable
 
-        def work(start: int, stop: int) -> list[str]:
-            """Share ``start``..``stop`` of ``workers`` shares: its part of both lists."""
-            made = []
+        def work(start: int, stop: int) -> tuple[list[str], list[str]]:
+            """Share ``start``..``stop`` of ``workers`` shares: its part of both lists; returns the
+            files made and those kept as ``root`` had them."""
+            made, kept = [], []
             for relative, data in links[len(links) * start // workers : len(links) * stop // workers]:
-                assert previous is not None
-                if not _link_if_unchanged(previous, root, relative, reusable[relative]):
-                    _write_file(root / relative, _encode(data() if callable(data) else data))
+                origin = self._reuse(relative)
+                if origin is None:
+                    _write_file(self.root / relative, _encode(data() if callable(data) else data))
                     made.append(relative)
+                elif origin == "kept":
+                    kept.append(relative)
             for relative, make in pending[len(pending) * start // workers : len(pending) * stop // workers]:
-                _write_file(root / relative, _encode(make()))
-            return made
+                _write_file(self.root / relative, _encode(make()))
+            return made, kept
 
         workers = max(1, workers)
         enough = len(pending) >= 200 or len(links) >= 2000
-        made = [r for share in split_over_forks(workers, workers if enough else 1, work) for r in share]
-        self.linked_paths.difference_update(made)
+        shares = split_over_forks(workers, workers if enough else 1, work)
+        made = {relative for share_made, _ in shares for relative in share_made}
+        kept = {relative for _, share_kept in shares for relative in share_kept}
+        for relative, _ in links:
+            if relative in kept:
+                self.reused[relative] = self.base[relative]
+            elif relative not in made:
+                self.reused[relative] = self.reusable[relative]
         return len(pending) + len(made)
 
+    def _reuse(self, relative: str) -> Literal["kept", "linked"] | None:
+        """How an unchanged ``relative`` is reused: kept as ``root`` holds it, linked from the
+        previous site, or None when neither holds it as first made (render it again).
+
+        Plain strings and os calls: this runs for nearly every file of a weekly build.
+        """
+        key = self.keys[relative]
+        target = f"{self.root}/{relative}"
+        kept = self.base.get(relative)
+        if kept is not None and kept.key == key and _made_as(target, kept):
+            return "kept"
+        known = self.reusable.get(relative)
+        if self.previous is None or known is None or known.key != key:
+            return None
+        source = f"{self.previous}/{relative}"
+        if not _made_as(source, known):
+            return None
+        _make_parent(target)
+        link_file(source, target)
+        return "linked"
+
+    def remove_undeclared(self) -> set[str]:
+        """Remove the files ``root`` started with that this build does not write; returns their
+        folders, which may now be empty."""
+        declared = set(self.written)
+        return remove_files(self.root, (relative for relative in self.base if relative not in declared))
+
     def rendered_by_type(self) -> Counter[str]:
-        """How many files of each type were made, not linked: where an incremental build spends."""
-        linked = self.linked_paths
-        return Counter(file_type(path) for path in self.written if path not in linked)
+        """How many files of each type were made, not reused: where an incremental build spends."""
+        return Counter(file_type(path) for path in self.written if path not in self.reused)
 
     def stat_keys(self) -> dict[str, Reusable]:
         """The keyed files as written, for the next build's reuse check."""
         result = {}
         for relative, key in self.keys.items():
-            if relative in self.linked_paths:  # a hard link: the same inode, so the same stat
-                result[relative] = self.reusable[relative]
+            known = self.reused.get(relative)
+            if known is not None:  # the same inode as when first made, so the same stat
+                result[relative] = known
                 continue
             stat = (self.root / relative).stat()
             result[relative] = Reusable(key, stat.st_size, stat.st_mtime_ns)
@@ -204,25 +244,16 @@ def _make_parent(path: str) -> None:
 
 def _write_file(path: Path, data: bytes) -> None:
     _make_parent(str(path))
-    path.write_bytes(data)
+    replace_file(path, data)
 
 
-def _link_if_unchanged(previous: Path, root: Path, relative: str, known: Reusable) -> bool:
-    """Hard-link ``relative`` from the previous site if it is still as that build wrote it.
-
-    Plain strings and os calls: this runs for nearly every file of a weekly build.
-    """
-    source = f"{previous}/{relative}"
+def _made_as(path: str, known: Reusable) -> bool:
+    """Whether the file at ``path`` is still as its build wrote it (by size and modification time)."""
     try:
-        stat = os.stat(source)
+        stat = os.stat(path)
     except FileNotFoundError:
         return False
-    if (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
-        return False  # changed since that build wrote it: make it again
-    target = f"{root}/{relative}"
-    _make_parent(target)
-    os.link(source, target)
-    return True
+    return (stat.st_size, stat.st_mtime_ns) == (known.size, known.mtime_ns)
 
 
 _LIST_AXES = {"page", "district", "department", "year"}

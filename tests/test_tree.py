@@ -1,0 +1,53 @@
+"""Site folders: listing them, and replacing a file without touching the copy another folder links."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from disclosure._internal.tree import link_file, list_tree, remove_empty_folders, remove_files, replace_file
+
+
+def test_replace_file_leaves_a_hard_linked_twin_as_it_was(tmp_path: Path) -> None:
+    served, spare = tmp_path / "served.html", tmp_path / "spare.html"
+    served.write_text("公示中的页面")
+    os.link(served, spare)
+    replace_file(spare, "新的页面".encode())
+    assert spare.read_text() == "新的页面"
+    assert served.read_text() == "公示中的页面"
+    assert os.stat(served).st_ino != os.stat(spare).st_ino
+    replace_file(tmp_path / "fresh.html", b"x")
+    assert (tmp_path / "fresh.html").read_bytes() == b"x"
+
+
+def test_link_file_replaces_what_was_there(tmp_path: Path) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_text("新")
+    target.write_text("旧")
+    link_file(str(source), str(target))
+    assert os.stat(target).st_ino == os.stat(source).st_ino
+    link_file(str(source), str(tmp_path / "other"))
+    assert (tmp_path / "other").read_text() == "新"
+
+
+def test_list_tree_gives_files_and_folders_and_skips_top_level_names(tmp_path: Path) -> None:
+    for relative in ("a/b/index.html", "a/record.json", "top.html", "pagefind/x/y.pf_fragment"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    files, folders = list_tree(tmp_path, skip=frozenset({"pagefind"}))
+    assert sorted(files) == ["a/b/index.html", "a/record.json", "link", "top.html"]
+    assert sorted(folders) == ["a", "a/b", "empty"]
+
+
+def test_removing_files_then_empty_folders_leaves_only_what_holds_files(tmp_path: Path) -> None:
+    for relative in ("penalty/1/index.html", "penalty/1/record.json", "penalty/2/index.html", "x/y/z/f"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    folders = remove_files(tmp_path, ["penalty/1/index.html", "penalty/1/record.json", "x/y/z/f", "gone"])
+    assert folders == {"penalty/1", "x/y/z"}  # "gone" was not there
+    remove_empty_folders(tmp_path, folders | {"penalty/2"})
+    files, remaining = list_tree(tmp_path)
+    assert files == ["penalty/2/index.html"]
+    assert remaining == ["penalty", "penalty/2"]  # x/y/z, x/y and x went as their last file did
