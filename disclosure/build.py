@@ -29,11 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disclosure._internal.forks import beside, split_over_forks
+from disclosure._internal.forks import Beside, split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
 from disclosure._internal.tree import list_tree, remove_empty_folders, remove_files, replace_file
 from disclosure.canonical import sha256_hex
@@ -124,18 +124,20 @@ def build_site(
 ) -> BuildReport:
     """Build the site; raises VerificationError (bad releases) or BuildError, leaving ``out`` untouched.
 
-    With ``incremental`` (the default) files whose inputs did not change since the build now in
-    ``out`` are hard-linked from it instead of rendered again; the bytes are the same either way.
-    Without ``incremental`` the build starts from an empty folder and renders everything.
+    With ``incremental`` (the default) the build starts from the spare, keeps the files whose
+    inputs did not change there, links from ``out`` those that changed one build ago and renders
+    the rest; the bytes are the same either way.  Without ``incremental`` the build starts from an
+    empty folder and renders everything.
     ``background_cleanup`` leaves deleting a spare the build could not use to a detached process
     (the CLI's choice).
     """
     steps = _Steps(progress)
     out = out.absolute()
     generator = generator_fingerprint(config)
-    previous = _load_state(out, out, generator) if incremental else None
     spare_dir = _spare_path(out)
-    spare = _load_state(out, spare_dir, generator) if incremental else None
+    with steps.step("state", "读取上次构建的记录……"):
+        previous = _load_state(out, out, generator) if incremental else None
+        spare = _load_state(out, spare_dir, generator) if incremental else None
     with steps.step("verify", "核验发布批次……"):
         known = previous.history if previous else None
         resumes = known is not None and known_prefix(releases_root, known) == len(known.manifests)
@@ -152,12 +154,23 @@ def build_site(
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
-    emptied: set[str] = set()  # folders that lost files, removed at the end if empty
-    if spare is not None:
-        os.rename(spare_dir, staging)  # over the empty folder: the spare is now this build's
-        emptied = _remove_untracked(staging, spare)
-    scratch = _scratch_dir(staging)
+    scratch: Path | None = None
+    routing: Beside[tuple[int, float]] | None = None
+
+    def start_routing(bundles: Sequence[Bundle]) -> None:
+        """The routing table needs only the bundle plan: it is made beside the rest of the build
+        (one core of Python for 15-30 s at 10^5, which would otherwise hold up a daily build)."""
+        nonlocal routing
+        newest_first = list(reversed(bundles))
+        routing = Beside(lambda: _write_routes(newest_first, staging / "pagefind" / ROUTE_DIR))
+
     try:
+        emptied: set[str] = set()  # folders that lost files, removed at the end if empty
+        if spare is not None:
+            with steps.step("spare", "整理上次替换下的网站……"):
+                os.rename(spare_dir, staging)  # over the empty folder: the spare is now this build's
+                emptied = _remove_untracked(staging, spare)
+        scratch = _scratch_dir(staging)
         site = SiteInput(
             releases=releases,
             fold=fold,
@@ -170,6 +183,7 @@ def build_site(
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},
             workers=workers or min(2, os.cpu_count() or 1),
+            bundles_planned=start_routing,
         )
         with steps.step("render", "生成页面……"):
             _run_pelican(site, staging, config)
@@ -188,8 +202,8 @@ def build_site(
             rendered = site.result.rendered_by_type()
         with steps.step("index", "建立搜索索引……"):
             kept = spare.bundles if spare else {}
-            _index_bundles(staging, site.result, out, kept, site.workers, scratch, steps.timings)
-            shutil.rmtree(scratch)
+            assert routing is not None  # the renderer planned the bundles
+            _index_bundles(staging, site.result, out, kept, routing, site.workers, scratch, steps.timings)
         remove_empty_folders(staging, emptied)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
@@ -210,10 +224,13 @@ def build_site(
                 _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
             _remove_stale_states(out)
     except BaseException:
+        if routing is not None:
+            routing.stop()  # before the folder it writes to goes
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return BuildReport(
         out=out,
         as_of=as_of,
@@ -376,6 +393,7 @@ def _index_bundles(
     output: Output,
     previous: Path,
     kept: dict[str, str],
+    routing: Beside[tuple[int, float]],
     workers: int,
     scratch: Path,
     timings: dict[str, float],
@@ -419,28 +437,25 @@ def _index_bundles(
         if name not in keep:
             _link_tree(previous / "pagefind" / previous_name, target / name)
     rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for _ in pool.map(lambda job: _run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
+            pass
+    timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
+    locations = {name: jobs_dir / name for name, _ in work.jobs}
+    for _bundle, sources in rebuilt:
+        for where in set(sources.values()) - set(locations):
+            locations[where] = previous / "pagefind" / where
+    runtime = next(iter(locations.values()), None)
+    if rebuilt:
+        assert runtime is not None
+        start = time.perf_counter()
+        _write_bundles(rebuilt, locations, target, runtime, workers)
+        timings["bundles"] = time.perf_counter() - start
+    start = time.perf_counter()
+    shards, timings["routing"] = routing.result()
+    timings["routing wait"] = time.perf_counter() - start
     newest_first = list(reversed(bundles))
-    # The routing table needs only the records: it is made beside the indexing (one core of Python
-    # for 15 s at 10^5, which would otherwise run alone after it).
-    with beside(lambda: _write_routes(newest_first, target / ROUTE_DIR)) as routing:
-        start = time.perf_counter()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for _ in pool.map(lambda job: _run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
-                pass
-        timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
-        locations = {name: jobs_dir / name for name, _ in work.jobs}
-        for _bundle, sources in rebuilt:
-            for where in set(sources.values()) - set(locations):
-                locations[where] = previous / "pagefind" / where
-        runtime = next(iter(locations.values()), None)
-        if rebuilt:
-            assert runtime is not None
-            start = time.perf_counter()
-            _write_bundles(rebuilt, locations, target, runtime, workers)
-            timings["bundles"] = time.perf_counter() - start
-        start = time.perf_counter()
-        shards, timings["routing"] = routing()
-        timings["routing wait"] = time.perf_counter() - start
     (site_dir / INDEX_SOURCE).unlink()
     listing = {
         "bundles": [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.forks import beside, split_over_forks
+from disclosure._internal.forks import Beside, split_over_forks
 
 
 def wait_for(path: Path) -> None:
@@ -37,9 +37,10 @@ def test_a_task_beside_runs_in_another_process_while_the_caller_works(tmp_path: 
         started.write_text("")
         return os.getpid(), ["结果", "result"]
 
-    with beside(task) as result:
+    with Beside(task) as routing:
         wait_for(started)  # the child runs before anyone asks for its result
-        pid, value = result()
+        pid, value = routing.result()
+        assert routing.result() == (pid, value)  # asked again: the same result, not another run
     assert pid != os.getpid() and value == ["结果", "result"]
 
 
@@ -47,8 +48,8 @@ def test_a_failing_task_beside_raises_in_the_caller() -> None:
     def task() -> None:
         raise ValueError("路由表写不出来")
 
-    with pytest.raises(ValueError, match="路由表"), beside(task) as result:
-        result()
+    with pytest.raises(ValueError, match="路由表"), Beside(task) as routing:
+        routing.result()
 
 
 def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
@@ -58,9 +59,17 @@ def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
         pid_file.write_text(str(os.getpid()))
         time.sleep(60)
 
-    with pytest.raises(RuntimeError, match="caller"), beside(task):
+    with pytest.raises(RuntimeError, match="caller"), Beside(task):
         wait_for(pid_file)
         raise RuntimeError("the caller failed")
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):  # joined and reaped: no such process any more
         os.kill(pid, 0)
+    # Held without a block, it is stopped by whoever started it.
+    pid_file.unlink()
+    routing = Beside(task)
+    wait_for(pid_file)
+    routing.stop()
+    routing.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)

@@ -8,11 +8,11 @@ travel; exceptions raised in a child come back to the parent.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 Task = Callable[[int, int], T]
@@ -41,52 +41,69 @@ def _run_share(start: int, stop: int) -> Any:
     return _TASK(start, stop)
 
 
-@contextlib.contextmanager
-def beside(task: Callable[[], T]) -> Iterator[Callable[[], T]]:
-    """Start ``task`` in a forked process and go on; the function yielded waits for its result.
+class Beside(Generic[T]):
+    """``task`` running in a forked process while the caller goes on; ``result()`` waits for it.
 
     Why: a step that runs on one core (the routing table) can run while the caller's own work
-    goes on, instead of after it.  The child is forked at once, before the caller starts threads
-    or other forks; its result (or exception) comes back pickled, so it should be small.  If the
-    block is left without waiting (an error), the child is stopped.  Where fork is unavailable
-    the task simply runs here first.
+    goes on, instead of after it.  The child is forked at once, so start it before the caller
+    starts threads; its result (or exception) comes back pickled, so it should be small.  Whoever
+    starts it must ``stop()`` it if they give up waiting (an error); as a context manager it is
+    stopped on leaving the block.  Where fork is unavailable the task simply runs here first.
     """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        value = task()
-        yield lambda: value
-        return
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_send_result, args=(task, sender), daemon=True)  # fork: not pickled
-    process.start()
-    sender.close()
 
-    def result() -> T:
-        try:
-            ok, value = receiver.recv()
-        except EOFError:
-            process.join()
-            raise RuntimeError(
-                f"a forked process ended without a result (exit code {process.exitcode})"
-            ) from None
-        process.join()
+    def __init__(self, task: Callable[[], T]) -> None:
+        self._outcome: tuple[bool, Any] | None = None
+        self._process: BaseProcess | None = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._outcome = _run(task)
+            return
+        context = multiprocessing.get_context("fork")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_result, args=(task, sender), daemon=True)  # not pickled
+        self._process.start()
+        sender.close()
+
+    def result(self) -> T:
+        if self._outcome is None:
+            assert self._process is not None
+            try:
+                self._outcome = self._receiver.recv()
+            except EOFError:
+                self._process.join()
+                raise RuntimeError(
+                    f"a forked process ended without a result (exit code {self._process.exitcode})"
+                ) from None
+            finally:
+                self.stop()
+        ok, value = self._outcome
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
 
+    def stop(self) -> None:
+        """Stop the task if it still runs, and reap it; harmless once it has ended."""
+        if self._process is None:
+            return
+        self._receiver.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._process = None
+
+    def __enter__(self) -> Beside[T]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _run(task: Callable[[], Any]) -> tuple[bool, Any]:
     try:
-        yield result
-    finally:
-        receiver.close()
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        return True, task()
+    except BaseException as exc:  # noqa: BLE001 - the caller re-raises it
+        return False, exc
 
 
 def _send_result(task: Callable[[], Any], sender: Connection) -> None:
-    try:
-        outcome = (True, task())
-    except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
-        outcome = (False, exc)
-    sender.send(outcome)
+    sender.send(_run(task))
     sender.close()

@@ -83,6 +83,9 @@ class SiteInput:
         default_factory=dict
     )  # URL -> indexed in (bundle, digest)
     workers: int = 1
+    # Called with the search bundles (oldest first) once they are planned, early in rendering: the
+    # build starts the routing table then, which needs nothing else.
+    bundles_planned: Callable[[Sequence[Bundle]], None] | None = None
     result: Output | None = None  # filled in by the renderer
 
 
@@ -311,6 +314,8 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
     for gone in removed:
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
     output.bundles = plan_bundles(records)
+    if site.bundles_planned is not None:
+        site.bundles_planned(output.bundles)
     previous = (site.previous_bundles, site.previous_pages) if site.previous is not None else ({}, {})
     output.index_work = plan_index_work(output.bundles, *previous)
     for job, job_records in output.index_work.jobs:
