@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("sample", "stage", "sign", "verify", "build full", "build weekly", "build daily")
+STEPS = ("sample", "stage", "sign", "verify", "build full", "build weekly", "build daily", "build daily 2")
 
 
 @pytest.mark.slow
