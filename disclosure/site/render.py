@@ -124,8 +124,8 @@ class Output:
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
     pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
-    # Files that may be reused, checked in flush, with what makes them if the old file changed.
-    links: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
+    # Files declared unchanged, checked in flush, with what makes them if the old file changed.
+    unchanged: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
     reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
@@ -138,7 +138,7 @@ class Output:
             if (kept is not None and kept.key == key) or (
                 self.previous is not None and known is not None and known.key == key
             ):
-                self.links.append((relative, data))  # reused by flush, unless the old file changed
+                self.unchanged.append((relative, data))  # reused by flush, unless the old file changed
                 return
         if callable(data):
             self.pending.append((relative, data))
@@ -160,30 +160,34 @@ class Output:
         Reuse is checked here too, not as files are declared: at 10^5 records a weekly build reuses
         some 230,000 files (a stat and often a link and a folder each), 13 s on one core.
         """
-        pending, links = self.pending, self.links
-        self.pending, self.links = [], []
+        pending, unchanged = self.pending, self.unchanged
+        self.pending, self.unchanged = [], []
 
         def work(start: int, stop: int) -> tuple[list[str], list[str]]:
             """Share ``start``..``stop`` of ``workers`` shares: its part of both lists; returns the
             files made and those kept as ``root`` had them."""
+
+            def part(items: list[Any]) -> list[Any]:
+                return items[len(items) * start // workers : len(items) * stop // workers]
+
             made, kept = [], []
-            for relative, data in links[len(links) * start // workers : len(links) * stop // workers]:
+            for relative, data in part(unchanged):
                 origin = self._reuse(relative)
                 if origin is None:
                     _write_file(self.root / relative, _encode(data() if callable(data) else data))
                     made.append(relative)
                 elif origin == "kept":
                     kept.append(relative)
-            for relative, make in pending[len(pending) * start // workers : len(pending) * stop // workers]:
+            for relative, make in part(pending):
                 _write_file(self.root / relative, _encode(make()))
             return made, kept
 
         workers = max(1, workers)
-        enough = len(pending) >= 200 or len(links) >= 2000
+        enough = len(pending) >= 200 or len(unchanged) >= 2000
         shares = split_over_forks(workers, workers if enough else 1, work)
         made = {relative for share_made, _ in shares for relative in share_made}
         kept = {relative for _, share_kept in shares for relative in share_kept}
-        for relative, _ in links:
+        for relative, _ in unchanged:
             if relative in kept:
                 self.reused[relative] = self.base[relative]
             elif relative not in made:
