@@ -39,5 +39,6 @@ def test_key_order_is_utf16_not_code_points() -> None:
 
 
 def test_floats_are_refused() -> None:
-    with pytest.raises(TypeError, match="floats"):
-        canonical_bytes({"fine": 1.5})
+    for value in ({"fine": 1.5}, {"处罚": [{"金额": "100", "比例": 0.5}]}, ["文号", [2.0]]):
+        with pytest.raises(TypeError, match="floats"):
+            canonical_bytes(value)
