@@ -290,7 +290,7 @@ class _BuildState:
 def _write_state(out: Path, tree: Path, latest_text: str, state: _BuildState) -> None:
     data = {
         "latest": latest_text,
-        "files": {k: [v.key, v.size, v.mtime_ns] for k, v in sorted(state.files.items())},
+        "files": state.files,  # in the order the build declared them
         "bundles": dict(sorted(state.bundles.items())),
         "pages": dict(sorted(state.pages.items())),
         "history": state.history.to_json(),
@@ -310,7 +310,7 @@ def _load_state(out: Path, tree: Path, generator: str) -> _BuildState | None:
         if state.get("latest") != current or json.loads(current).get("generator") != generator:
             return None
         return _BuildState(
-            files={path: Reusable(key, size, mtime) for path, (key, size, mtime) in state["files"].items()},
+            files={path: Reusable(*known) for path, known in state["files"].items()},
             bundles=dict(state["bundles"]),
             pages={url: (bundle, digest) for url, (bundle, digest) in state["pages"].items()},
             history=VerifiedHistory.from_json(state["history"]),
