@@ -208,6 +208,7 @@ def build_site(
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
+            os.chmod(staging, _folder_mode())  # mkdtemp made it private to this user
             _sync_filesystem(staging)
             # The state goes down before the swap and names the new latest.json: if the swap never
             # happens, it does not match the site in place and the next build simply renders everything.
@@ -588,6 +589,13 @@ def _remove_stale_builds(out: Path) -> None:
             with contextlib.suppress(OSError):
                 if not Path((scratch / "staging").read_text()).exists():
                     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _folder_mode() -> int:
+    """The mode ``mkdir`` gives a new folder under the current umask (a web server must read the site)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _sync_filesystem(root: Path) -> None:

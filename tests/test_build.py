@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -334,3 +335,12 @@ def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Pat
     clean = tmp_path / "clean"
     build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_state(out) == tree_state(clean)
+
+
+def test_the_site_folder_has_a_new_folder_s_mode(site_tree: SiteTree, tmp_path: Path) -> None:
+    """Not mkdtemp's 0700: a web server running as another user must be able to read the site."""
+    (tmp_path / "plain").mkdir()
+    out = tmp_path / "build"
+    for _ in range(3):  # the third starts from the spare
+        build_site(site_tree.root, AS_OF, out)
+        assert stat.S_IMODE(os.stat(out).st_mode) == stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
