@@ -35,11 +35,19 @@ from pathlib import Path
 
 from disclosure._internal.forks import Beside, split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
+from disclosure._internal.states import (
+    LATEST_FILE,
+    BuildState,
+    load_state,
+    remove_stale_states,
+    spare_path,
+    write_state,
+)
 from disclosure._internal.tree import list_tree, remove_empty_folders, remove_files, replace_file
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
-from disclosure.release import Release, fsync_dir, write_file_atomic
+from disclosure.release import Release, fsync_dir
 from disclosure.site.bundles import (
     PLACEHOLDER_DIR,
     Bundle,
@@ -47,12 +55,11 @@ from disclosure.site.bundles import (
     indexed_pages,
     search_entry_sorts,
 )
-from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, Reusable, SiteInput
+from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, SiteInput
 from disclosure.site.routing import ROUTE_DIR, RoutedRecord, route_table
 from disclosure.tally import Tallier
 from disclosure.verify import (
     VerificationError,
-    VerifiedHistory,
     check_releases,
     known_prefix,
     verify_releases,
@@ -60,7 +67,6 @@ from disclosure.verify import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "pelicanconf.py"
-LATEST_FILE = "latest.json"
 _BUILDING = ".building-"
 
 
@@ -134,10 +140,10 @@ def build_site(
     steps = _Steps(progress)
     out = out.absolute()
     generator = generator_fingerprint(config)
-    spare_dir = _spare_path(out)
+    spare_dir = spare_path(out)
     with steps.step("state", "读取上次构建的记录……"):
-        previous = _load_state(out, out, generator) if incremental else None
-        spare = _load_state(out, spare_dir, generator) if incremental else None
+        previous = load_state(out, out, generator) if incremental else None
+        spare = load_state(out, spare_dir, generator) if incremental else None
     with steps.step("verify", "核验发布批次……"):
         known = previous.history if previous else None
         resumes = known is not None and known_prefix(releases_root, known) == len(known.manifests)
@@ -212,18 +218,18 @@ def build_site(
             _sync_filesystem(staging)
             # The state goes down before the swap and names the new latest.json: if the swap never
             # happens, it does not match the site in place and the next build simply renders everything.
-            state = _BuildState(
+            state = BuildState(
                 files=site.result.stat_keys(),
                 bundles={b.name: b.key for b in site.result.bundles},
                 pages=indexed_pages(site.result.bundles),
                 history=verification.history(),
                 tallier=tallier,
             )
-            _write_state(out, staging, latest_text, state)
+            write_state(out, staging, latest_text, state)
             replaced = _swap_into_place(staging, out)
             if replaced is not None:
                 _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
-            _remove_stale_states(out)
+            remove_stale_states(out)
     except BaseException:
         if routing is not None:
             routing.stop()  # before the folder it writes to goes
@@ -260,68 +266,7 @@ def generator_fingerprint(config: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _states_dir(out: Path) -> Path:
-    return out.with_name(f".{out.name}.states")
-
-
-def _state_path(out: Path, tree: Path) -> Path:
-    """Where the state of the build that made ``tree`` (the site or its spare) is kept.
-
-    By the folder's inode, which renames keep: the staging folder's state is written before the
-    swap and then names the site; after the next swap it names the spare.
-    """
-    return _states_dir(out) / f"{os.stat(tree).st_ino}.json"
-
-
-def _spare_path(out: Path) -> Path:
-    return out.with_name(f".{out.name}.spare")
-
-
-@dataclass
-class _BuildState:
-    """What the next build reuses: files by their inputs, bundles, the verified history and tallies."""
-
-    files: dict[str, Reusable]
-    bundles: dict[str, str]  # bundle name -> key
-    pages: dict[str, tuple[str, str]]  # URL -> (bundle it is indexed in, digest of its entry)
-    history: VerifiedHistory
-    tallier: Tallier
-
-
-def _write_state(out: Path, tree: Path, latest_text: str, state: _BuildState) -> None:
-    data = {
-        "latest": latest_text,
-        "files": state.files,  # in the order the build declared them
-        "bundles": dict(sorted(state.bundles.items())),
-        "pages": dict(sorted(state.pages.items())),
-        "history": state.history.to_json(),
-        "tallies": state.tallier.to_json(),
-    }
-    _states_dir(out).mkdir(exist_ok=True)
-    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    write_file_atomic(_state_path(out, tree), encoded)
-
-
-def _load_state(out: Path, tree: Path, generator: str) -> _BuildState | None:
-    """What ``tree`` (the site in ``out``, or its spare) was made from, if it is the build the state
-    describes and this build's generator made it."""
-    try:
-        state = json.loads(_state_path(out, tree).read_bytes())
-        current = (tree / LATEST_FILE).read_text()
-        if state.get("latest") != current or json.loads(current).get("generator") != generator:
-            return None
-        return _BuildState(
-            files={path: Reusable(*known) for path, known in state["files"].items()},
-            bundles=dict(state["bundles"]),
-            pages={url: (bundle, digest) for url, (bundle, digest) in state["pages"].items()},
-            history=VerifiedHistory.from_json(state["history"]),
-            tallier=Tallier.from_json(state["tallies"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # no usable state: build everything
-
-
-def _remove_untracked(tree: Path, spare: _BuildState) -> set[str]:
+def _remove_untracked(tree: Path, spare: BuildState) -> set[str]:
     """Remove the spare's files its state does not key (Pelican's pages, the theme, unkeyed pages:
     all written afresh) before anything is written; returns their folders.  Its search bundles are
     sorted out by ``_index_bundles``."""
@@ -329,18 +274,6 @@ def _remove_untracked(tree: Path, spare: _BuildState) -> set[str]:
     emptied = remove_files(tree, (relative for relative in files if relative not in spare.files))
     holding = {os.path.dirname(relative) for relative in files}
     return emptied | {folder for folder in folders if folder not in holding}  # and those with no file
-
-
-def _remove_stale_states(out: Path) -> None:
-    """The states of trees that are gone (replaced spares, failed builds) and the old single file."""
-    live = set()
-    for tree in (out, _spare_path(out)):
-        with contextlib.suppress(OSError):
-            live.add(_state_path(out, tree).name)
-    for path in _states_dir(out).glob("*.json"):
-        if path.name not in live:
-            path.unlink(missing_ok=True)
-    out.with_name(f".{out.name}.state.json").unlink(missing_ok=True)  # before the spare existed
 
 
 def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
@@ -648,7 +581,7 @@ def _swap_into_place(staging: Path, out: Path) -> Path | None:
 def _keep_as_spare(replaced: Path, out: Path, *, background_cleanup: bool) -> None:
     """The replaced site becomes the spare the next build starts from; a spare this build did not
     start from (another generator's, or a clean build's) is deleted."""
-    spare = _spare_path(out)
+    spare = spare_path(out)
     if spare.exists():
         unused = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
         os.rename(spare, unused)  # a name the next build clears if this deletion is cut short

@@ -1,0 +1,94 @@
+"""What a build leaves for the next one, per site folder: the files it made, by the keys of their
+inputs and their stat, its search bundles and pages, the verified history and the tallies.
+
+Two folders can be reused: the site (``out``) and its spare (``.<out>.spare``, the site the last
+swap replaced, which the next build starts from).  Each one's state is kept under
+``.<out>.states/`` by the folder's inode, which renames keep: the build writes its state for its
+staging folder before the swap, and that same state then describes the site, and after the next
+swap the spare.  A state is used only if it names the ``latest.json`` in its folder and the
+generator (code, theme, settings) of the build reading it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from disclosure.release import write_file_atomic
+from disclosure.site.render import Reusable
+from disclosure.tally import Tallier
+from disclosure.verify import VerifiedHistory
+
+LATEST_FILE = "latest.json"
+
+
+@dataclass
+class BuildState:
+    """What the next build reuses: files by their inputs, bundles, the verified history and tallies."""
+
+    files: dict[str, Reusable]
+    bundles: dict[str, str]  # bundle name -> key
+    pages: dict[str, tuple[str, str]]  # URL -> (bundle it is indexed in, digest of its entry)
+    history: VerifiedHistory
+    tallier: Tallier
+
+
+def spare_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.spare")
+
+
+def write_state(out: Path, tree: Path, latest_text: str, state: BuildState) -> None:
+    """Record ``state`` as that of ``tree`` (the staging folder about to become ``out``)."""
+    data = {
+        "latest": latest_text,
+        "files": state.files,  # in the order the build declared them
+        "bundles": dict(sorted(state.bundles.items())),
+        "pages": dict(sorted(state.pages.items())),
+        "history": state.history.to_json(),
+        "tallies": state.tallier.to_json(),
+    }
+    _states_dir(out).mkdir(exist_ok=True)
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    write_file_atomic(_state_path(out, tree), encoded)
+
+
+def load_state(out: Path, tree: Path, generator: str) -> BuildState | None:
+    """What ``tree`` (the site in ``out``, or its spare) was made from, if it is the build the state
+    describes and this build's generator made it."""
+    try:
+        state = json.loads(_state_path(out, tree).read_bytes())
+        current = (tree / LATEST_FILE).read_text()
+        if state.get("latest") != current or json.loads(current).get("generator") != generator:
+            return None
+        return BuildState(
+            files={path: Reusable(*known) for path, known in state["files"].items()},
+            bundles=dict(state["bundles"]),
+            pages={url: (bundle, digest) for url, (bundle, digest) in state["pages"].items()},
+            history=VerifiedHistory.from_json(state["history"]),
+            tallier=Tallier.from_json(state["tallies"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no usable state: build everything
+
+
+def remove_stale_states(out: Path) -> None:
+    """The states of folders that are gone (replaced spares, failed builds) and the old single file."""
+    live = set()
+    for tree in (out, spare_path(out)):
+        with contextlib.suppress(OSError):
+            live.add(_state_path(out, tree).name)
+    for path in _states_dir(out).glob("*.json"):
+        if path.name not in live:
+            path.unlink(missing_ok=True)
+    out.with_name(f".{out.name}.state.json").unlink(missing_ok=True)  # before the spare existed
+
+
+def _states_dir(out: Path) -> Path:
+    return out.with_name(f".{out.name}.states")
+
+
+def _state_path(out: Path, tree: Path) -> Path:
+    return _states_dir(out) / f"{os.stat(tree).st_ino}.json"
