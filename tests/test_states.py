@@ -1,0 +1,66 @@
+"""Build states: kept per site folder by inode, used only by the same generator for the same build."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from disclosure._internal.states import BuildState, load_state, remove_stale_states, spare_path, write_state
+from disclosure.site.render import Reusable
+from disclosure.tally import Tallier
+from disclosure.verify import VerifiedHistory
+
+GENERATOR = "0123456789abcdef"
+
+
+def made(tree: Path, generator: str = GENERATOR) -> tuple[str, BuildState]:
+    """A folder as a build leaves it: its latest.json, and a state describing it."""
+    tree.mkdir()
+    latest = json.dumps({"as_of": "2026-11-24", "generator": generator}) + "\n"
+    (tree / "latest.json").write_text(latest)
+    page = tree / "penalty" / "x" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("行政处罚决定书")
+    stat = page.stat()
+    state = BuildState(
+        files={"penalty/x/index.html": Reusable("k1", stat.st_size, stat.st_mtime_ns)},
+        bundles={"2026-11-16": "b" * 64},
+        pages={"/penalty/x/": ("2026-11-16", "d" * 64)},
+        history=VerifiedHistory(("m" * 64,), {}),
+        tallier=Tallier(),
+    )
+    return latest, state
+
+
+def test_a_state_follows_its_folder_through_renames(tmp_path: Path) -> None:
+    out, staging = tmp_path / "site", tmp_path / ".site.building-1"
+    latest, state = made(staging)
+    write_state(out, staging, latest, state)
+    staging.rename(out)  # the swap
+    assert load_state(out, out, GENERATOR) == state
+    out.rename(spare_path(out))  # the next swap
+    assert load_state(out, spare_path(out), GENERATOR) == state
+    assert load_state(out, out, GENERATOR) is None  # no folder there now
+
+
+def test_a_state_is_refused_for_another_generator_or_another_build(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    latest, state = made(out)
+    write_state(out, out, latest, state)
+    assert load_state(out, out, "fedcba9876543210") is None
+    (out / "latest.json").write_text(latest.replace("11-24", "11-25"))  # a build whose state never landed
+    assert load_state(out, out, GENERATOR) is None
+
+
+def test_only_the_site_s_and_the_spare_s_states_are_kept(tmp_path: Path) -> None:
+    out, spare, gone = tmp_path / "site", tmp_path / ".site.spare", tmp_path / ".site.building-2"
+    for tree in (out, spare, gone):
+        latest, state = made(tree)
+        write_state(out, tree, latest, state)
+    (tmp_path / ".site.state.json").write_text("{}")  # the single state of earlier versions
+    kept = {f"{os.stat(tree).st_ino}.json" for tree in (out, spare)}
+    os.rename(gone, tmp_path / "elsewhere")
+    remove_stale_states(out)
+    assert {p.name for p in (tmp_path / ".site.states").iterdir()} == kept
+    assert not (tmp_path / ".site.state.json").exists()
