@@ -344,3 +344,15 @@ def test_the_site_folder_has_a_new_folder_s_mode(site_tree: SiteTree, tmp_path: 
     for _ in range(3):  # the third starts from the spare
         build_site(site_tree.root, AS_OF, out)
         assert stat.S_IMODE(os.stat(out).st_mode) == stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
+
+
+def test_what_builds_leave_beside_the_demo_site_is_ignored_by_git() -> None:
+    """`make site` builds into build/: its spare, states and staging folders must not show in git."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    names = ["build/index.html", ".build.spare/index.html", ".build.states/1.json", ".build.building-x1/a"]
+    found = subprocess.run(
+        ["git", "check-ignore", *names], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert found.stdout.split() == names
