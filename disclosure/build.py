@@ -29,12 +29,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from disclosure._internal.forks import Beside, split_over_forks
-from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle, write_bundle
+from disclosure._internal.pagefind_index import (
+    BundleFormatError,
+    IndexedPage,
+    edit_bundle,
+    read_bundle,
+    write_bundle,
+)
 from disclosure._internal.states import (
     LATEST_FILE,
     BuildState,
@@ -85,15 +92,17 @@ class BuildReport:
     reused: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     rendered: dict[str, int] = field(default_factory=dict)  # files made (not linked), by type
+    bundles: dict[str, int] = field(default_factory=dict)  # search bundles kept, linked, edited, written
     parsed: int = 0  # releases whose every line was checked (the others were, by an earlier build)
 
     def __str__(self) -> str:
         steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.timings.items())
         made = ", ".join(f"{kind} {count}" for kind, count in sorted(self.rendered.items()))
+        bundles = ", ".join(f"{how} {count}" for how, count in self.bundles.items())
         return (
             f"built {self.out} as of {self.as_of}: {self.releases} releases, {self.published} records "
             f"published, {self.removed} removed, {self.files} files, {self.reused} unchanged ({steps})"
-            f"\nrendered: {made}; releases parsed: {self.parsed}"
+            f"\nrendered: {made}; search bundles: {bundles}; releases parsed: {self.parsed}"
         )
 
 
@@ -209,7 +218,9 @@ def build_site(
         with steps.step("index", "建立搜索索引……"):
             kept = spare.bundles if spare else {}
             assert routing is not None  # the renderer planned the bundles
-            _index_bundles(staging, site.result, out, kept, routing, site.workers, scratch, steps.timings)
+            bundles = _index_bundles(
+                staging, site.result, out, kept, routing, site.workers, scratch, steps.timings
+            )
         remove_empty_folders(staging, emptied)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
@@ -248,6 +259,7 @@ def build_site(
         reused=reused,
         timings=steps.timings,
         rendered=dict(rendered),
+        bundles=dict(bundles),
         parsed=len(releases) - verification.reused,
     )
 
@@ -331,9 +343,10 @@ def _index_bundles(
     workers: int,
     scratch: Path,
     timings: dict[str, float],
-) -> None:
-    """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else written from
-    indexed pages.  ``kept`` names the bundles already in ``site_dir`` (a spare's), with their keys.
+) -> Counter[str]:
+    """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else edited or written
+    from indexed pages; returns how many were made each way.  ``kept`` names the bundles already
+    in ``site_dir`` (a spare's), with their keys.
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
     the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
@@ -381,10 +394,12 @@ def _index_bundles(
         for where in set(sources.values()) - set(locations):
             locations[where] = previous / "pagefind" / where
     runtime = next(iter(locations.values()), None)
+    made = Counter(kept=len(keep), linked=len(work.reused) - len(keep & {name for name, _ in work.reused}))
     if rebuilt:
         assert runtime is not None
         start = time.perf_counter()
-        _write_bundles(rebuilt, locations, target, runtime, workers)
+        made["edited"] = _write_bundles(rebuilt, work.bases, locations, target, runtime, workers)
+        made["written"] = len(rebuilt) - made["edited"]
         timings["bundles"] = time.perf_counter() - start
     start = time.perf_counter()
     shards, timings["routing"] = routing.result()
@@ -398,6 +413,7 @@ def _index_bundles(
         "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": shards},
     }
     replace_file(target / "bundles.json", (json.dumps(listing, separators=(",", ":")) + "\n").encode())
+    return made
 
 
 def _write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]:
@@ -423,34 +439,63 @@ def _write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]
 
 def _write_bundles(
     rebuilt: list[tuple[Bundle, dict[str, str]]],
+    bases: Mapping[str, tuple[str, tuple[str, ...]]],
     locations: dict[str, Path],
     target: Path,
     runtime: Path,
     workers: int,
-) -> None:
-    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python).
+) -> int:
+    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
+    returns how many were edited from their base (the rest were written whole).
 
     Each process takes a run of neighbouring bundles, which draw on the same few sources: it keeps
-    only the sources its current bundle reads (bounded memory).
+    only the sources its current bundle reads (bounded memory).  A bundle with a base is edited
+    from it (``edit_bundle``): only its pages from elsewhere are read.
     """
 
-    def write(start: int, stop: int) -> None:
+    def write(start: int, stop: int) -> int:
         read: dict[str, dict[str, IndexedPage]] = {}
-        for bundle, sources in rebuilt[start:stop]:
-            needed = set(sources.values())
-            for where in list(read):
-                if where not in needed:
-                    del read[where]
-            pages = []
-            for url, where in sources.items():
-                if where not in read:
-                    read[where] = _read_bundle(locations[where])
-                pages.append(read[where][url])
-            write_bundle(
-                pages, target / bundle.name, runtime=runtime, chunk_size=index_chunk_size, page_tag=bundle.tag
-            )
 
-    split_over_forks(len(rebuilt), workers, write)
+        def page(url: str, where: str) -> IndexedPage:
+            if where not in read:
+                read[where] = _read_bundle(locations[where])
+            return read[where][url]
+
+        edited = 0
+        for bundle, sources in rebuilt[start:stop]:
+            for where in set(read) - set(sources.values()):
+                del read[where]
+            base, urls = bases.get(bundle.name, ("", ()))
+            added = [page(url, where) for url, where in sources.items() if where != base]
+            folder = target / bundle.name
+            drop = {url for url in urls if sources.get(url) != base}
+            if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
+                edited += 1
+                continue
+            added += [page(url, where) for url, where in sources.items() if where == base]
+            write_bundle(added, folder, runtime=runtime, chunk_size=index_chunk_size, page_tag=bundle.tag)
+        return edited
+
+    return sum(split_over_forks(len(rebuilt), workers, write))
+
+
+def _edit_bundle(
+    base: Path, urls: tuple[str, ...], drop: set[str], added: list[IndexedPage], folder: Path, tag: str
+) -> bool:
+    try:
+        return edit_bundle(
+            base,
+            urls,
+            drop,
+            added,
+            folder,
+            runtime=base,
+            sort_values=search_entry_sorts,
+            chunk_size=index_chunk_size,
+            page_tag=tag,
+        )
+    except BundleFormatError as exc:
+        raise BuildError(f"cannot edit the search index {base.name}: {exc}") from exc
 
 
 def _read_bundle(path: Path) -> dict[str, IndexedPage]:

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -298,10 +299,12 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     dates = [weeks[1], weeks[2], weeks[2] + dt.timedelta(days=1), weeks[3], weeks[3] + dt.timedelta(days=40)]
     out, spare = tmp_path / "build", tmp_path / ".build.spare"
     trees = []
+    made: Counter[str] = Counter()
     for number, as_of in enumerate(dates):
         served = tree_state(out) if out.exists() else None
         report = build_site(signed_releases.root, as_of, out)
         trees.append(os.stat(out).st_ino)
+        made.update(report.bundles)
         if served is not None:
             assert tree_state(spare) == served  # not one byte of the replaced site changed
             assert report.reused > 0
@@ -309,6 +312,7 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
         build_site(signed_releases.root, as_of, clean, incremental=False)
         assert tree_state(out) == tree_state(clean), as_of
     assert trees[2:] == trees[:-2]  # each build from the third on was made in the folder of the one two back
+    assert made["edited"] > 0  # search bundles edited from the last site's
     # A clean build does not start from the spare; the one it could not use is deleted.
     build_site(signed_releases.root, dates[-1], out, incremental=False)
     assert os.stat(spare).st_ino == trees[-1]

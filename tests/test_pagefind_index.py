@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -19,6 +20,7 @@ import pytest
 from disclosure._internal.pagefind_index import (
     BundleFormatError,
     IndexedPage,
+    edit_bundle,
     read_bundle,
     write_bundle,
 )
@@ -314,7 +316,7 @@ def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:
     with pytest.raises(BundleFormatError, match="sort_values"):
         read_bundle(built.full)
     with pytest.raises(BundleFormatError, match="sort order"):
-        read_bundle(built.full, sort_values=lambda page: {"date": page.url})
+        read_bundle(built.full, sort_values=lambda filters: {"date": filters.get("区县", ["-"])[0]})
     copy = tmp_path / "old"
     copy.mkdir()
     for name, data in tree(built.full).items():
@@ -337,3 +339,60 @@ def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:
     chunk.write_bytes(gzip.compress(b"pagefind_dcd" + cbor2.dumps([[["x", [[10_000, [1], []]]]]])))
     with pytest.raises(BundleFormatError):
         read(copy)
+
+
+def _edit(base: Path, drop: set[str], add: list[IndexedPage], target: Path, **options: Any) -> bool:
+    urls = list(read(base))
+    return edit_bundle(base, urls, drop, add, target, runtime=base, sort_values=search_entry_sorts, **options)
+
+
+def test_an_edited_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Path) -> None:
+    """Dropping pages, adding pages (with words, diacritic forms and filter values no kept page
+    has) and replacing one: the same bytes as write_bundle of the resulting pages, tag and all."""
+    gone = {entry.url for entry in R}
+    write_bundle(built.with_removed.values(), tmp_path / "all", runtime=built.full, page_tag="a1")
+    assert _edit(tmp_path / "all", gone, [], tmp_path / "dropped", page_tag="b2")
+    write_bundle(read(built.full).values(), tmp_path / "whole", runtime=built.full, page_tag="b2")
+    assert tree(tmp_path / "dropped") == tree(tmp_path / "whole")
+
+    a, b = read(pagefind(tmp_path / "a", A)), read(pagefind(tmp_path / "b", B, placeholder=False))
+    write_bundle(a.values(), tmp_path / "a-only", runtime=built.full, page_tag="c3")
+    assert _edit(tmp_path / "a-only", set(), list(b.values()), tmp_path / "added", page_tag="b2")
+    assert tree(tmp_path / "added") == tree(tmp_path / "whole")
+    assert any(page.variants for page in b.values())  # Société, Müller
+
+    changed = dataclasses.replace(S[3], body=S[3].body + "另查明其拒不改正")
+    (page,) = read(pagefind(tmp_path / "changed", [changed], placeholder=False)).values()
+    assert _edit(tmp_path / "whole", {changed.url}, [page], tmp_path / "edited", chunk_size=300)
+    pages = read(built.full) | {changed.url: page}
+    write_bundle(pages.values(), tmp_path / "expected", runtime=built.full, chunk_size=300)
+    assert tree(tmp_path / "edited") == tree(tmp_path / "expected")
+    assert len(list((tmp_path / "expected" / "index").iterdir())) > 5  # chunks cut anew
+
+
+def test_an_edit_that_would_change_names_or_fields_writes_nothing(built: Built, tmp_path: Path) -> None:
+    pages = read(built.full)
+    kept = next(page for page in pages.values() if page.url != "/_placeholder/")
+    twin = dataclasses.replace(kept, url="/case/twin/", fragment_hash=kept.fragment_hash[:13] + "0" * 27)
+    assert not _edit(built.full, set(), [twin], tmp_path / "twin")  # its short name would be lengthened
+    new_field = dataclasses.replace(twin, fragment_hash="zh-cn_" + "f" * 40, meta_fields=("title", "x"))
+    assert not _edit(built.full, set(), [new_field], tmp_path / "field")
+    # The pages with an "entity" dropped: the fields left are fewer, and so are their ids.
+    with_entity = {url for url, page in pages.items() if "entity" in page.meta_fields}
+    assert with_entity and not _edit(built.full, with_entity, [], tmp_path / "no-entity")
+    assert not any((tmp_path / name).exists() for name in ("twin", "field", "no-entity"))
+    with pytest.raises(BundleFormatError, match="sort order"):
+        edit_bundle(
+            built.full,
+            list(pages),
+            set(),
+            [],
+            tmp_path / "sorts",
+            runtime=built.full,
+            sort_values=lambda filters: {"date": filters.get("区县", ["-"])[0]},
+        )
+    with pytest.raises(BundleFormatError, match="pages, not"):
+        urls = [*pages, "/case/extra/"]
+        edit_bundle(
+            built.full, urls, set(), [], tmp_path / "n", runtime=built.full, sort_values=search_entry_sorts
+        )

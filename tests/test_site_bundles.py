@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 
 import pytest
 
@@ -119,6 +120,9 @@ def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) 
     assert changed.url in {r.url for r in bundle.records} and len(work.reused) == len(after) - 1
     assert sources[changed.url] == "job-1"
     assert {where for url, where in sources.items() if url != changed.url} == {bundle.name}
+    # It is edited from its previous version, all of whose pages it names.
+    (old,) = [b for b in before if b.name == bundle.name]
+    assert work.bases == {bundle.name: (bundle.name, tuple(sorted(r.url for r in old.records)))}
     # Records that move to another bundle are read from where they were indexed, not indexed again.
     regrouped = plan_bundles(records, cap=25)
     work = plan_index_work(regrouped, {b.name: b.key for b in before}, indexed_pages(before), cap=25)
@@ -126,6 +130,12 @@ def test_index_work_reindexes_only_changed_entries(signed_releases: SignedTree) 
     old_home = {r.url: b.name for b in before for r in b.records}
     for bundle, sources in work.rebuilt:
         assert all(sources[r.url] == old_home[r.url] for r in bundle.records)
+        # The base is the previous bundle most of its pages come from.
+        base, urls = work.bases[bundle.name]
+        homes = Counter(old_home[r.url] for r in bundle.records)
+        assert homes[base] == max(homes.values())
+        assert urls == tuple(sorted(url for url, home in old_home.items() if home == base))
+    assert plan_index_work(before, {}, {}, cap=40).bases == {}  # a full build: nothing to edit from
 
 
 def test_each_bundle_reads_its_new_entries_from_one_job(signed_releases: SignedTree) -> None:

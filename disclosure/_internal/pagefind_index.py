@@ -43,7 +43,7 @@ import shutil
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,8 @@ class IndexedPage:
     fragment_file: Path | None = field(default=None, compare=False)  # where ``fragment`` was read
 
 
-SortValues = Callable[[IndexedPage], Mapping[str, str]]
+# A page's sort values from its filters (each filter's values sorted): Pagefind keeps only the order.
+SortValues = Callable[[Mapping[str, Sequence[str]]], Mapping[str, str]]
 
 
 def read_bundle(path: Path, *, sort_values: SortValues | None = None) -> dict[str, IndexedPage]:
@@ -196,8 +197,8 @@ def _read_language(
             raise BundleFormatError(
                 f"{path}: has sorts {[s[0] for s in sorts]}; pass sort_values to recover them"
             )
-        pages = [replace(page, sorts=dict(sort_values(page))) for page in pages]
-        if _sorts(pages) != [[key, list(order)] for key, order in sorted(sorts)]:
+        pages = [replace(page, sorts=dict(sort_values(_sorted_values(page.filters)))) for page in pages]
+        if _sorts([page.sorts for page in pages]) != [[key, list(order)] for key, order in sorted(sorts)]:
             raise BundleFormatError(f"{path}: sort_values do not reproduce the stored sort order")
     return pages
 
@@ -239,7 +240,7 @@ def write_bundle(
     target: Path,
     *,
     runtime: Path,
-    chunk_size: int | Callable[[str], int] = INDEX_CHUNK_SIZE,
+    chunk_size: ChunkSize = INDEX_CHUNK_SIZE,
     page_tag: str = "",
 ) -> None:
     """Write ``pages`` as a Pagefind 1.5.2 index into the new folder ``target``.
@@ -255,26 +256,271 @@ def write_bundle(
     where the prefix itself would be, docs/search.md fix 4).  ``page_tag`` (letters and digits)
     goes into every fragment name, and so into every search result's id.
     """
-    if page_tag and not re.fullmatch(_PAGE_TAG, page_tag):
-        raise ValueError(f"a page tag is lower-case letters and digits, not {page_tag!r}")
-    entry = json.loads((runtime / "pagefind-entry.json").read_bytes())
-    if entry.get("version") != PAGEFIND_VERSION:
-        raise BundleFormatError(f"{runtime}: not a Pagefind {PAGEFIND_VERSION} runtime")
+    _check_tag(page_tag)
+    entry = _runtime_entry(runtime)
     by_language: dict[str, list[IndexedPage]] = {}
     for page in pages:
         by_language.setdefault(page.language, []).append(page)
-    target.mkdir(parents=True)  # a fresh folder: stale fragments would otherwise be published
-    for folder in _DATA_DIRS:
-        (target / folder).mkdir()
+    _make_folders(target)
     languages = {}
     for language, group in sorted(by_language.items()):
         group.sort(key=lambda page: page.url)
         if any(a.url == b.url for a, b in zip(group, group[1:], strict=False)):
             raise ValueError(f"{language}: the same URL given twice")
-        wasm = language if (runtime / f"wasm.{language}.pagefind").exists() else None
         with _no_gc():
             meta_name = _write_language(group, language, target, chunk_size, page_tag)
-        languages[language] = {"hash": meta_name, "wasm": wasm, "page_count": len(group)}
+        languages[language] = _language_entry(runtime, language, meta_name, len(group))
+    _finish(runtime, entry, languages, target)
+
+
+def edit_bundle(
+    source: Path,
+    urls: Iterable[str],
+    drop: Set[str],
+    add: Sequence[IndexedPage],
+    target: Path,
+    *,
+    runtime: Path,
+    sort_values: SortValues,
+    chunk_size: ChunkSize = INDEX_CHUNK_SIZE,
+    page_tag: str = "",
+) -> bool:
+    """Write into the new folder ``target`` what ``write_bundle`` would write for the pages of the
+    bundle in ``source`` but ``drop``, plus ``add``; False (nothing written) where it cannot.
+
+    Why: a weekly build loses a few records from most bundles.  Reading a bundle into pages (every
+    fragment unzipped, hashed and parsed, every posting filed under its page) and writing it back
+    cost about 1 ms a page; here the index chunks are renumbered as they are, the kept fragments
+    linked under their new names, and only ``add`` is read as pages.
+    ``source`` must be a bundle ``write_bundle`` wrote (its page numbers follow the URL), ``urls``
+    its pages' URLs, and ``sort_values`` the function its pages' sorts were recovered with.
+    It cannot where short names would change (two pages whose names share a prefix: a few in 10^4
+    bundles), where the pages' metadata fields would, or with more than one language: the caller
+    then reads the bundle and writes it whole.
+    """
+    _check_tag(page_tag)
+    source_entry = _runtime_entry(source)
+    if len(source_entry["languages"]) != 1:
+        return False
+    ((language, info),) = source_entry["languages"].items()
+    if any(page.language != language for page in add):
+        return False
+    meta = _load(source / f"pagefind.{info['hash']}.pf_meta")
+    if not (isinstance(meta, list) and len(meta) == 6 and meta[0] == PAGEFIND_VERSION):
+        raise BundleFormatError(f"{source}: metadata is not Pagefind {PAGEFIND_VERSION}'s six fields")
+    _, old_pages, chunks, filters, sorts, meta_fields = meta
+    old_urls = sorted(urls)
+    if len(old_urls) != len(old_pages):
+        raise BundleFormatError(f"{source}: holds {len(old_pages)} pages, not the {len(old_urls)} given")
+    kept = [number for number, url in enumerate(old_urls) if url not in drop]
+    new_urls = sorted([old_urls[number] for number in kept] + [page.url for page in add])
+    if any(a == b for a, b in zip(new_urls, new_urls[1:], strict=False)):
+        raise ValueError(f"{language}: the same URL given twice")
+    floor = len(language) + 8
+    untagged = [_TAG.sub("_", name, count=1) for name, _ in old_pages]
+    added_names = [page.fragment_hash[:floor] for page in add]
+    if any(len(untagged[number]) != floor for number in kept) or len(
+        {untagged[number] for number in kept} | set(added_names)
+    ) < len(kept) + len(add):
+        return False  # a short name was or would be lengthened: only a whole write gets them right
+    if not _same_fields(source, meta_fields, [old_pages[number][0] for number in kept], add):
+        return False
+    number_of = {url: number for number, url in enumerate(new_urls)}
+    renumber = [-1] * len(old_urls)
+    for number in kept:
+        renumber[number] = number_of[old_urls[number]]
+
+    _make_folders(target)
+    with _no_gc():
+        index = _Index(meta_fields=meta_fields, meta_pages=[[]] * len(new_urls))
+        for number in kept:
+            name = _tagged(untagged[number], language, page_tag)
+            _link(
+                source / "fragment" / f"{old_pages[number][0]}.pf_fragment",
+                target / "fragment" / f"{name}.pf_fragment",
+            )
+            index.meta_pages[renumber[number]] = [name, old_pages[number][1]]
+        for page, short in zip(add, added_names, strict=True):
+            name = _tagged(short, language, page_tag)
+            _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
+            index.meta_pages[number_of[page.url]] = [name, page.word_count]
+        added = _Index(meta_fields=meta_fields)
+        for page in sorted(add, key=lambda page: number_of[page.url]):
+            added.add(number_of[page.url], page)
+        for _from, _to, chunk_name in chunks:
+            (chunk,) = _load(source / "index" / f"{chunk_name}.pf_index")
+            for word, postings, variants in chunk:
+                state = _renumbered(postings, renumber, added.words.pop(word, None))
+                if state is not None:
+                    index.words[word] = state
+                for form, form_postings in variants:
+                    extra = added.forms.get(word, {}).pop(form, None)
+                    state = _renumbered(form_postings, renumber, extra)
+                    if state is not None:
+                        index.forms.setdefault(word, {})[form] = state
+        for word, state in added.words.items():  # words no kept page has
+            index.words[word] = state
+        for word, word_forms in added.forms.items():
+            for form, state in word_forms.items():
+                index.forms.setdefault(word, {})[form] = state
+        page_filters: list[dict[str, list[str]]] = [{} for _ in old_urls]
+        for filter_name, chunk_name in filters:
+            name, values = _load(source / "filter" / f"{chunk_name}.pf_filter")
+            if name != filter_name:
+                raise BundleFormatError(
+                    f"{source}: filter chunk {chunk_name} holds {name!r}, not {filter_name!r}"
+                )
+            for value, numbers in values:
+                for number in numbers:
+                    page_filters[number].setdefault(name, []).append(value)
+                renumbered = [renumber[number] for number in numbers if renumber[number] >= 0]
+                renumbered += added.filters.get(name, {}).pop(value, [])
+                if renumbered:
+                    index.filters.setdefault(name, {})[value] = sorted(renumbered)
+        for name, by_value in added.filters.items():
+            for value, numbers in by_value.items():
+                index.filters.setdefault(name, {})[value] = numbers
+        old_sorts = [dict(sort_values(page)) for page in page_filters]
+        if _sorts(old_sorts) != [[key, list(order)] for key, order in sorted(sorts)]:
+            raise BundleFormatError(f"{source}: sort_values do not reproduce the stored sort order")
+        new_sorts: list[Mapping[str, str]] = [{}] * len(new_urls)
+        for number in kept:
+            new_sorts[renumber[number]] = old_sorts[number]
+        for page in add:
+            new_sorts[number_of[page.url]] = page.sorts
+        index.sorts = _sorts(new_sorts)
+        meta_name = _emit(index, language, target, chunk_size)
+    languages = {language: _language_entry(runtime, language, meta_name, len(new_urls))}
+    _finish(runtime, _runtime_entry(runtime), languages, target)
+    return True
+
+
+ChunkSize = int | Callable[[str], int]
+
+
+@dataclass
+class _Index:
+    """One language's index before encoding: what ``_emit`` writes, bar the files' names.
+
+    ``words`` maps a word to [last page number, locations, [[page delta, locs, meta locs]...]]
+    (one dict lookup a posting); ``forms`` the same per diacritic form (locations not counted).
+    """
+
+    meta_fields: list[str]
+    meta_pages: list[list[Any]] = field(default_factory=list)  # [fragment name, word count] by number
+    words: dict[str, list[Any]] = field(default_factory=dict)
+    forms: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    filters: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    sorts: list[list[Any]] = field(default_factory=list)
+
+    def add(self, number: int, page: IndexedPage) -> None:
+        """File the page's postings and filters under ``number``, above any number filed before."""
+        to_bundle = None
+        if list(page.meta_fields) != self.meta_fields:
+            to_bundle = {-(i + 1): -(self.meta_fields.index(f) + 1) for i, f in enumerate(page.meta_fields)}
+        words = self.words
+        for word, (locs, meta_locs) in page.words.items():
+            if to_bundle and meta_locs:
+                meta_locs = _remap(meta_locs, to_bundle)
+            state = words.get(word)
+            if state is None:
+                words[word] = [number, len(locs) + len(meta_locs) + 1, [[number, locs, meta_locs]]]
+            else:
+                state[2].append([number - state[0], locs, meta_locs])
+                state[0] = number
+                state[1] += len(locs) + len(meta_locs) + 1
+        for (word, form), (locs, meta_locs) in page.variants.items():
+            if to_bundle and meta_locs:
+                meta_locs = _remap(meta_locs, to_bundle)
+            state = self.forms.setdefault(word, {}).setdefault(form, [0, 0, []])
+            state[2].append([number - state[0], locs, meta_locs])
+            state[0] = number
+        for filter_name, values in page.filters.items():
+            for value in values:
+                self.filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
+
+
+def _renumbered(postings: list[list[Any]], renumber: list[int], extra: list[Any] | None) -> list[Any] | None:
+    """A word's postings, delta-coded, with its pages renumbered (dropped pages left out) and merged
+    with ``extra``'s (a state of ``_Index.words``): the word's state, or None if it has no page left.
+
+    Without ``extra`` (most words) the postings are renumbered in place, in one pass."""
+    if extra is not None:
+        found = []
+        number = 0
+        for delta, locs, meta_locs in postings:
+            number += delta
+            if renumber[number] >= 0:
+                found.append([renumber[number], locs, meta_locs])
+        number = 0
+        for delta, locs, meta_locs in extra[2]:
+            number += delta
+            found.append([number, locs, meta_locs])
+        found.sort(key=lambda posting: posting[0])
+        postings, renumber = found, list(range(found[-1][0] + 1))  # absolute numbers: delta-code them
+        for posting, before in zip(reversed(postings[1:]), reversed(postings[:-1]), strict=True):
+            posting[0] -= before[0]
+    last = count = number = 0
+    kept = []
+    for posting in postings:
+        number += posting[0]
+        new = renumber[number]
+        if new >= 0:
+            posting[0] = new - last
+            last = new
+            count += len(posting[1]) + len(posting[2]) + 1
+            kept.append(posting)
+    return [last, count, kept] if kept else None
+
+
+def _same_fields(source: Path, fields: list[str], kept: list[str], add: Sequence[IndexedPage]) -> bool:
+    """Whether the kept and added pages' metadata fields are the bundle's ``fields`` (so that no
+    field id changes).  The added pages say theirs; a kept page's is in its fragment, read until
+    every field is seen (the first page, where every page has the same fields)."""
+    if any(not set(page.meta_fields) <= set(fields) for page in add):
+        return False
+    seen = {name for page in add for name in page.meta_fields}
+    for name in kept:
+        if seen >= set(fields):
+            break
+        raw = (source / "fragment" / f"{name}.pf_fragment").read_bytes()
+        seen.update(json.loads(_unzip(raw, name))["meta"])
+    return seen >= set(fields)
+
+
+def _check_tag(page_tag: str) -> None:
+    if page_tag and not re.fullmatch(_PAGE_TAG, page_tag):
+        raise ValueError(f"a page tag is lower-case letters and digits, not {page_tag!r}")
+
+
+def _tagged(name: str, language: str, page_tag: str) -> str:
+    """A fragment's short name ``<lang>_<hex>`` with the page tag: ``<lang>_<tag>-<hex>``."""
+    return f"{language}_{page_tag}-{name[len(language) + 1 :]}" if page_tag else name
+
+
+def _runtime_entry(runtime: Path) -> dict[str, Any]:
+    try:
+        entry: dict[str, Any] = json.loads((runtime / "pagefind-entry.json").read_bytes())
+    except (OSError, ValueError) as exc:
+        raise BundleFormatError(f"{runtime}: no readable pagefind-entry.json ({exc})") from exc
+    if entry.get("version") != PAGEFIND_VERSION:
+        raise BundleFormatError(f"{runtime}: not a Pagefind {PAGEFIND_VERSION} runtime")
+    return entry
+
+
+def _make_folders(target: Path) -> None:
+    target.mkdir(parents=True)  # a fresh folder: stale fragments would otherwise be published
+    for folder in _DATA_DIRS:
+        (target / folder).mkdir()
+
+
+def _language_entry(runtime: Path, language: str, meta_name: str, count: int) -> dict[str, Any]:
+    wasm = language if (runtime / f"wasm.{language}.pagefind").exists() else None
+    return {"hash": meta_name, "wasm": wasm, "page_count": count}
+
+
+def _finish(runtime: Path, entry: dict[str, Any], languages: dict[str, Any], target: Path) -> None:
+    """Copy the runtime's scripts and the wasm of ``languages``; write pagefind-entry.json."""
     for item in sorted(runtime.iterdir()):
         if item.name in _DATA_DIRS or item.name == "pagefind-entry.json" or item.suffix == ".pf_meta":
             continue
@@ -305,55 +551,32 @@ def _write_language(
     pages: list[IndexedPage],
     language: str,
     target: Path,
-    chunk_size: int | Callable[[str], int],
+    chunk_size: ChunkSize,
     page_tag: str,
 ) -> str:
     """One language's fragments, word chunks, filter chunks and metadata; returns the metadata name."""
     floor = len(language) + 8  # "<lang>_" + 7 hex: Pagefind's &hash[0..=(language.len() + 7)]
     fragment_names: dict[str, str] = {}
-    meta_pages = []
+    index = _Index(meta_fields=sorted({field for page in pages for field in page.meta_fields}))
     for page in pages:
-        name = _short(page.fragment_hash, floor, fragment_names)
-        if page_tag:
-            name = f"{language}_{page_tag}-{name[len(language) + 1 :]}"
+        name = _tagged(_short(page.fragment_hash, floor, fragment_names), language, page_tag)
         _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
-        meta_pages.append([name, page.word_count])
-
-    meta_fields = sorted({field for page in pages for field in page.meta_fields})
-    # Per word: [last page number, locations so far, [[page delta, locs, meta locs]...]]; one dict
-    # lookup a posting (this loop runs once per word per page).
-    words: dict[str, list[Any]] = {}
-    forms: dict[str, dict[str, list[Any]]] = {}  # word -> form -> the same, for diacritic variants
-    filters: dict[str, dict[str, list[int]]] = {}
+        index.meta_pages.append([name, page.word_count])
     for number, page in enumerate(pages):
-        to_bundle = None
-        if list(page.meta_fields) != meta_fields:
-            to_bundle = {-(i + 1): -(meta_fields.index(f) + 1) for i, f in enumerate(page.meta_fields)}
-        for word, (locs, meta_locs) in page.words.items():
-            if to_bundle and meta_locs:
-                meta_locs = _remap(meta_locs, to_bundle)
-            state = words.get(word)
-            if state is None:
-                words[word] = [number, len(locs) + len(meta_locs) + 1, [[number, locs, meta_locs]]]
-            else:
-                state[2].append([number - state[0], locs, meta_locs])
-                state[0] = number
-                state[1] += len(locs) + len(meta_locs) + 1
-        for (word, form), (locs, meta_locs) in page.variants.items():
-            if to_bundle and meta_locs:
-                meta_locs = _remap(meta_locs, to_bundle)
-            state = forms.setdefault(word, {}).setdefault(form, [0, 0, []])
-            state[2].append([number - state[0], locs, meta_locs])
-            state[0] = number
-        for filter_name, values in page.filters.items():
-            for value in values:
-                filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
+        index.add(number, page)
+    index.sorts = _sorts([page.sorts for page in pages])
+    return _emit(index, language, target, chunk_size)
 
+
+def _emit(index: _Index, language: str, target: Path, chunk_size: ChunkSize) -> str:
+    """Encode and write the index chunks, filter chunks and metadata; returns the metadata name."""
+    floor = len(language) + 8
     # index/mod.rs chunk_index: words in order, a chunk ends once it holds >= chunk_size
     # locations (each page counts its locs + meta locs + 1; variants do not count).
     chunks: list[list[list[Any]]] = [[]]
     size = 0
     no_pages = [0, 0, []]
+    words, forms = index.words, index.forms
     for word in sorted(words.keys() | forms.keys()):
         state = words.get(word, no_pages)
         word_forms = forms.get(word, {})
@@ -379,27 +602,28 @@ def _write_language(
 
     filter_names: dict[str, str] = {}
     meta_filters = []
-    for filter_name in sorted(filters):
-        by_value = filters[filter_name]
+    for filter_name in sorted(index.filters):
+        by_value = index.filters[filter_name]
         encoded = cbor2.dumps([filter_name, [[value, by_value[value]] for value in sorted(by_value)]])
         name = _short(f"{language}_{_pagefind_hash(encoded)}", floor, filter_names)
         _write(target / "filter" / f"{name}.pf_filter", encoded)
         meta_filters.append([filter_name, name])
 
-    meta = [PAGEFIND_VERSION, meta_pages, meta_chunks, meta_filters, _sorts(pages), meta_fields]
+    meta = [PAGEFIND_VERSION, index.meta_pages, meta_chunks, meta_filters, index.sorts, index.meta_fields]
     encoded = cbor2.dumps(meta)
     name = f"{language}_{_pagefind_hash(encoded)[:floor]}"  # the meta name keeps language + 8 hex
     _write(target / f"pagefind.{name}.pf_meta", encoded)
     return name
 
 
-def _sorts(pages: Sequence[IndexedPage]) -> list[list[Any]]:
-    """Pagefind's sorts (index/mod.rs build_indexes): per key, numeric if every value parses as a
-    number (compared as f32, total order), else by string; ties keep page order (stable sort)."""
-    keys = sorted({key for page in pages for key in page.sorts})
+def _sorts(pages: Sequence[Mapping[str, str]]) -> list[list[Any]]:
+    """Pagefind's sorts (index/mod.rs build_indexes) of the pages' sort values, by page number:
+    per key, numeric if every value parses as a number (compared as f32, total order), else by
+    string; ties keep page order (stable sort)."""
+    keys = sorted({key for sorts in pages for key in sorts})
     result: list[list[Any]] = []
     for key in keys:
-        values = [(page.sorts[key], number) for number, page in enumerate(pages) if key in page.sorts]
+        values = [(sorts[key], number) for number, sorts in enumerate(pages) if key in sorts]
         if all(_is_number(value) for value, _ in values):
             values.sort(key=lambda item: _f32_order(item[0]))
         else:
@@ -485,6 +709,18 @@ def _create(path: Path, data: bytes, *, like: Path | None = None) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+
+
+def _link(existing: Path, path: Path) -> None:
+    """``path`` as another name of ``existing`` (a copy across file systems)."""
+    try:
+        os.link(existing, path)
+    except OSError:
+        shutil.copyfile(existing, path)
+
+
+def _sorted_values(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    return {name: sorted(values) for name, values in filters.items()}
 
 
 def _unzip(raw: bytes, name: str) -> bytes:

@@ -21,17 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from disclosure._internal.pagefind_index import INDEX_CHUNK_SIZE
 from disclosure.site.filters import sort_date
 from disclosure.site.search_terms import is_exact_code
 from disclosure.site.views import RecordView, cut_by_content
-
-if TYPE_CHECKING:
-    from disclosure._internal.pagefind_index import IndexedPage
 
 # A query loads the metadata of every bundle it merges (about 8.6 bytes a page), and a name's few
 # matches are spread over as many bundles: at 10^5 records, 1,500 a bundle instead of 3,000 cut a
@@ -78,14 +74,15 @@ class Bundle:
         return f"/pagefind/{self.name}/"
 
 
-def search_entry_sorts(page: IndexedPage) -> dict[str, str]:
-    """A search entry's sort values, which a Pagefind index does not keep (only their order).
+def search_entry_sorts(filters: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """A search entry's sort values from its filters: a Pagefind index keeps only their order.
 
     search_entry.html sorts by ``sort_date(decided)`` and keeps ``decided.isoformat()`` as the
-    value of the 日期 filter; the empty site's placeholder has no date and sorts at "0".  pagefind_index.read_bundle
-    checks these values against the order Pagefind stored, so a template change cannot go unseen.
+    value of the 日期 filter; the empty site's placeholder has no date and sorts at "0".
+    pagefind_index.read_bundle and edit_bundle check these values against the order Pagefind
+    stored, so a template change cannot go unseen.
     """
-    dates = page.filters.get(DATE_FILTER)
+    dates = filters.get(DATE_FILTER)
     return {"date": sort_date(dt.date.fromisoformat(dates[0])) if dates else "0"}
 
 
@@ -103,11 +100,16 @@ class IndexWork:
     Any other bundle is written anew from indexed pages: those whose entry did not change are taken
     from the previous site's bundles (``sources`` names the bundle), the rest from ``jobs``: Pagefind
     runs over just the new or changed entries, packed up to the cap (``sources`` names the job).
+    Such a bundle is edited from the previous bundle most of its pages come from, when there is
+    one (``bases``): that bundle's other pages dropped, the rest added.
     """
 
     reused: tuple[tuple[str, str], ...]  # bundle name, the previous build's name for the same records
     rebuilt: tuple[tuple[Bundle, dict[str, str]], ...]  # bundle, page URL -> bundle or job it is read from
     jobs: tuple[tuple[str, tuple[RecordView, ...]], ...]  # job name, the records whose entries it indexes
+    # Rebuilt bundle -> the previous bundle it is edited from (the one most of its pages come from)
+    # and that bundle's URLs: pagefind_index.edit_bundle drops the others and adds the rest.
+    bases: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def plan_index_work(
@@ -124,6 +126,7 @@ def plan_index_work(
     reused: list[tuple[str, str]] = []
     rebuilt: list[tuple[Bundle, dict[str, str]]] = []
     jobs: list[tuple[str, list[RecordView]]] = []
+    bases: dict[str, str] = {}
     by_key = {key: name for name, key in sorted(previous_bundles.items())}
     for bundle in bundles:
         if bundle.key in by_key:
@@ -143,10 +146,18 @@ def plan_index_work(
             jobs[-1][1].extend(fresh)
             sources.update((record.url, jobs[-1][0]) for record in fresh)
         rebuilt.append((bundle, sources))
+        from_previous = Counter(where for where in sources.values() if where in previous_bundles)
+        if from_previous:
+            bases[bundle.name] = max(sorted(from_previous), key=lambda where: from_previous[where])
+    urls: dict[str, list[str]] = {where: [] for where in bases.values()}
+    for url, (where, _digest) in previous_pages.items():
+        if where in urls:
+            urls[where].append(url)
     return IndexWork(
         reused=tuple(reused),
         rebuilt=tuple(rebuilt),
         jobs=tuple((name, tuple(records)) for name, records in jobs),
+        bases={name: (where, tuple(sorted(urls[where]))) for name, where in bases.items()},
     )
 
 
