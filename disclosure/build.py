@@ -15,7 +15,6 @@ what changed, not the 10^5 folders and 4 x 10^5 files of the whole site.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import ctypes
 import datetime as dt
@@ -29,19 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disclosure._internal.forks import Beside, split_over_forks
-from disclosure._internal.pagefind_index import (
-    BundleFormatError,
-    IndexedPage,
-    edit_bundle,
-    read_bundle,
-    write_bundle,
-)
+from disclosure._internal.forks import Beside
 from disclosure._internal.states import (
     LATEST_FILE,
     BuildState,
@@ -55,15 +46,20 @@ from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
 from disclosure.release import Release, fsync_dir
-from disclosure.site.bundles import (
-    PLACEHOLDER_DIR,
-    Bundle,
-    index_chunk_size,
-    indexed_pages,
-    search_entry_sorts,
+from disclosure.search_index import (
+    SHM,
+    SearchIndexError,
+    index_bundles,
+    make_scratch,
+    remove_stale_scratch,
+    write_routes,
 )
-from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output, SiteInput
-from disclosure.site.routing import ROUTE_DIR, RoutedRecord, route_table
+from disclosure.site.bundles import (
+    Bundle,
+    indexed_pages,
+)
+from disclosure.site.render import INDEX_SOURCE, Output, SiteInput
+from disclosure.site.routing import ROUTE_DIR
 from disclosure.tally import Tallier
 from disclosure.verify import (
     VerificationError,
@@ -177,7 +173,7 @@ def build_site(
         (one core of Python for 15-30 s at 10^5, which would otherwise hold up a daily build)."""
         nonlocal routing
         newest_first = list(reversed(bundles))
-        routing = Beside(lambda: _write_routes(newest_first, staging / "pagefind" / ROUTE_DIR))
+        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR))
 
     try:
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty
@@ -185,7 +181,7 @@ def build_site(
             with steps.step("spare", "整理上次替换下的网站……"):
                 os.rename(spare_dir, staging)  # over the empty folder: the spare is now this build's
                 emptied = _remove_untracked(staging, spare)
-        scratch = _scratch_dir(staging)
+        scratch = make_scratch(staging)
         site = SiteInput(
             releases=releases,
             fold=fold,
@@ -218,9 +214,12 @@ def build_site(
         with steps.step("index", "建立搜索索引……"):
             kept = spare.bundles if spare else {}
             assert routing is not None  # the renderer planned the bundles
-            bundles = _index_bundles(
-                staging, site.result, out, kept, routing, site.workers, scratch, steps.timings
-            )
+            try:
+                bundles = index_bundles(
+                    staging, site.result, out, kept, routing, site.workers, scratch, steps.timings
+                )
+            except SearchIndexError as exc:
+                raise BuildError(str(exc)) from exc
         remove_empty_folders(staging, emptied)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
@@ -281,7 +280,7 @@ def generator_fingerprint(config: Path) -> str:
 def _remove_untracked(tree: Path, spare: BuildState) -> set[str]:
     """Remove the spare's files its state does not key (Pelican's pages, the theme, unkeyed pages:
     all written afresh) before anything is written; returns their folders.  Its search bundles are
-    sorted out by ``_index_bundles``."""
+    sorted out by ``search_index.index_bundles``."""
     files, folders = list_tree(tree, skip=frozenset({"pagefind"}))
     emptied = remove_files(tree, (relative for relative in files if relative not in spare.files))
     holding = {os.path.dirname(relative) for relative in files}
@@ -313,217 +312,6 @@ def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
         raise BuildError(f"rendering failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _scratch_dir(staging: Path) -> Path:
-    """Where the search entries and Pagefind's runs go: memory (/dev/shm) when there is some.
-
-    They are written, indexed once and deleted: on disk each costs a directory, a file and their
-    removal (about 0.3 ms together here), in memory almost nothing.  ``staging/INDEX_SOURCE`` is a
-    link to it, so the renderer writes the entries as it writes any file.
-    """
-    try:
-        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=_SHM))
-    except OSError:
-        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=staging.parent))
-    (scratch / "staging").write_text(str(staging))  # whose it is, for _remove_stale_builds
-    (scratch / "entries").mkdir()
-    (staging / INDEX_SOURCE).symlink_to(scratch / "entries")
-    return scratch
-
-
-_SHM = Path("/dev/shm")
-_SCRATCH_PREFIX = "disclosure-index-"
-
-
-def _index_bundles(
-    site_dir: Path,
-    output: Output,
-    previous: Path,
-    kept: dict[str, str],
-    routing: Beside[tuple[int, float]],
-    workers: int,
-    scratch: Path,
-    timings: dict[str, float],
-) -> Counter[str]:
-    """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else edited or written
-    from indexed pages; returns how many were made each way.  ``kept`` names the bundles already
-    in ``site_dir`` (a spare's), with their keys.
-
-    Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
-    the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
-    Every other bundle is then written by ``write_bundle`` from pages read out of those runs and
-    out of the previous site's bundles: the same pages give the same bytes, however they were
-    indexed, so an incremental build equals a clean one.
-    """
-    source = scratch / "entries"
-    target = site_dir / "pagefind"
-    jobs_dir = scratch / "jobs"
-    work = output.index_work
-    bundles = output.bundles
-    keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
-    target.mkdir(exist_ok=True)
-    for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
-        if entry.name not in keep and entry.name != ROUTE_DIR:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
-    if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
-        bundles = [Bundle(name="empty", records=())]
-        (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
-        (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
-        _run_pagefind(source / "empty", jobs_dir / "empty")
-        pages = _read_bundle(jobs_dir / "empty").values()
-        write_bundle(
-            pages,
-            target / "empty",
-            runtime=jobs_dir / "empty",
-            chunk_size=index_chunk_size,
-            page_tag=bundles[0].tag,
-        )
-    for name, previous_name in work.reused:
-        if name not in keep:
-            _link_tree(previous / "pagefind" / previous_name, target / name)
-    rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
-    start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for _ in pool.map(lambda job: _run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
-            pass
-    timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
-    locations = {name: jobs_dir / name for name, _ in work.jobs}
-    for _bundle, sources in rebuilt:
-        for where in set(sources.values()) - set(locations):
-            locations[where] = previous / "pagefind" / where
-    runtime = next(iter(locations.values()), None)
-    made = Counter(kept=len(keep), linked=len(work.reused) - len(keep & {name for name, _ in work.reused}))
-    if rebuilt:
-        assert runtime is not None
-        start = time.perf_counter()
-        made["edited"] = _write_bundles(rebuilt, work.bases, locations, target, runtime, workers)
-        made["written"] = len(rebuilt) - made["edited"]
-        timings["bundles"] = time.perf_counter() - start
-    start = time.perf_counter()
-    shards, timings["routing"] = routing.result()
-    timings["routing wait"] = time.perf_counter() - start
-    newest_first = list(reversed(bundles))
-    (site_dir / INDEX_SOURCE).unlink()
-    listing = {
-        "bundles": [
-            {"name": b.name, "path": b.path, "count": len(b.records), "tag": b.tag} for b in newest_first
-        ],
-        "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": shards},
-    }
-    replace_file(target / "bundles.json", (json.dumps(listing, separators=(",", ":")) + "\n").encode())
-    return made
-
-
-def _write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]:
-    """Write the routing table's shards into ``folder``; returns their number and the seconds it took.
-
-    A spare's shards that hold the same bytes stay (a daily build at 10^5 changed 1,352 of 32,768).
-    """
-    start = time.perf_counter()
-    routes = route_table([[RoutedRecord(r.exact_texts, r.district) for r in b.records] for b in newest_first])
-    folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
-    names = {f"{number}.json" for number in range(len(routes.files))}
-    remove_files(folder, (name for name in os.listdir(folder) if name not in names))
-    for number, shard in enumerate(routes.files):
-        path = folder / f"{number}.json"
-        try:
-            if path.read_bytes() == shard:
-                continue
-        except FileNotFoundError:
-            pass
-        replace_file(path, shard)
-    return routes.shards, time.perf_counter() - start
-
-
-def _write_bundles(
-    rebuilt: list[tuple[Bundle, dict[str, str]]],
-    bases: Mapping[str, tuple[str, tuple[str, ...]]],
-    locations: dict[str, Path],
-    target: Path,
-    runtime: Path,
-    workers: int,
-) -> int:
-    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
-    returns how many were edited from their base (the rest were written whole).
-
-    Each process takes a run of neighbouring bundles, which draw on the same few sources: it keeps
-    only the sources its current bundle reads (bounded memory).  A bundle with a base is edited
-    from it (``edit_bundle``): only its pages from elsewhere are read.
-    """
-
-    def write(start: int, stop: int) -> int:
-        read: dict[str, dict[str, IndexedPage]] = {}
-
-        def page(url: str, where: str) -> IndexedPage:
-            if where not in read:
-                read[where] = _read_bundle(locations[where])
-            return read[where][url]
-
-        edited = 0
-        for bundle, sources in rebuilt[start:stop]:
-            for where in set(read) - set(sources.values()):
-                del read[where]
-            base, urls = bases.get(bundle.name, ("", ()))
-            added = [page(url, where) for url, where in sources.items() if where != base]
-            folder = target / bundle.name
-            drop = {url for url in urls if sources.get(url) != base}
-            if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
-                edited += 1
-                continue
-            added += [page(url, where) for url, where in sources.items() if where == base]
-            write_bundle(added, folder, runtime=runtime, chunk_size=index_chunk_size, page_tag=bundle.tag)
-        return edited
-
-    return sum(split_over_forks(len(rebuilt), workers, write))
-
-
-def _edit_bundle(
-    base: Path, urls: tuple[str, ...], drop: set[str], added: list[IndexedPage], folder: Path, tag: str
-) -> bool:
-    try:
-        return edit_bundle(
-            base,
-            urls,
-            drop,
-            added,
-            folder,
-            runtime=base,
-            sort_values=search_entry_sorts,
-            chunk_size=index_chunk_size,
-            page_tag=tag,
-        )
-    except BundleFormatError as exc:
-        raise BuildError(f"cannot edit the search index {base.name}: {exc}") from exc
-
-
-def _read_bundle(path: Path) -> dict[str, IndexedPage]:
-    try:
-        return read_bundle(path, sort_values=search_entry_sorts)
-    except BundleFormatError as exc:
-        raise BuildError(f"cannot read the search index in {path.name}: {exc}") from exc
-
-
-def _run_pagefind(source: Path, target: Path) -> None:
-    """One folder of search entries, into a fresh folder (Pagefind never deletes old fragments)."""
-    command = [
-        sys.executable,
-        "-m",
-        "pagefind",
-        "--site",
-        str(source),
-        "--output-path",
-        str(target),
-        "--silent",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not (target / "pagefind-entry.json").exists():
-        raise BuildError(
-            f"Pagefind failed on {source.name} ({result.returncode}):\n{result.stderr or result.stdout}"
-        )
-
-
 def _count_files(site_dir: Path, output: Output) -> int:
     """The site's files, without walking the 10^5 folders of record pages (seconds at that size).
 
@@ -550,23 +338,11 @@ def _count_files(site_dir: Path, output: Output) -> int:
     return count
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    for dirpath, _dirs, files in os.walk(source):
-        folder = target / Path(dirpath).relative_to(source)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            os.link(Path(dirpath) / name, folder / name)
-
-
 def _remove_stale_builds(out: Path) -> None:
     """Leftovers of builds that were killed before their swap, and their scratch folders."""
     for stale in out.parent.glob(f".{out.name}{_BUILDING}*"):
         shutil.rmtree(stale, ignore_errors=True)
-    for folder in (_SHM, out.parent):
-        for scratch in folder.glob(f"{_SCRATCH_PREFIX}*"):
-            with contextlib.suppress(OSError):
-                if not Path((scratch / "staging").read_text()).exists():
-                    shutil.rmtree(scratch, ignore_errors=True)
+    remove_stale_scratch((SHM, out.parent))
 
 
 def _folder_mode() -> int:

@@ -23,6 +23,7 @@ from disclosure.sign import sign_release
 from disclosure.stage import StageResult, currently_published, stage_files
 from disclosure.trust import init_trust_store
 from disclosure.verify import verify_releases
+from tests.pagefind_pages import Built, build_indexes
 from tests.site_tree import AS_OF as SITE_AS_OF
 from tests.site_tree import SiteTree, make_site_tree
 
@@ -107,3 +108,9 @@ def built_site(site_tree: SiteTree, tmp_path_factory: pytest.TempPathFactory) ->
     out = tmp_path_factory.mktemp("built") / "build"
     build_site(site_tree.root, SITE_AS_OF, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Pagefind's index of the sample entries, and canonical bundles written from it (pagefind_pages)."""
+    return build_indexes(tmp_path_factory.mktemp("pagefind_index"))

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from disclosure import build as build_module
+from disclosure import search_index
 from disclosure.build import BuildError, build_site, verify_site
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision
+from disclosure.search_index import SearchIndexError
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
 from tests.factories import COMPANY, SHOP, penalty_row, write_csv
@@ -134,9 +135,9 @@ def test_failed_build_leaves_the_previous_site(
     before = tree_digest(out)
 
     def broken(_source: Path, _target: Path) -> None:
-        raise BuildError("Pagefind failed (simulated)")
+        raise SearchIndexError("Pagefind failed (simulated)")
 
-    monkeypatch.setattr(build_module, "_run_pagefind", broken)
+    monkeypatch.setattr(search_index, "run_pagefind", broken)
     with pytest.raises(BuildError, match="simulated"):
         build_site(site_tree.root, AS_OF, out)
     assert tree_digest(out) == before

@@ -79,7 +79,7 @@ def search_entry_sorts(filters: Mapping[str, Sequence[str]]) -> dict[str, str]:
 
     search_entry.html sorts by ``sort_date(decided)`` and keeps ``decided.isoformat()`` as the
     value of the 日期 filter; the empty site's placeholder has no date and sorts at "0".
-    pagefind_index.read_bundle and edit_bundle check these values against the order Pagefind
+    pagefind_index.read_bundle and pagefind_write.edit_bundle check these values against the order Pagefind
     stored, so a template change cannot go unseen.
     """
     dates = filters.get(DATE_FILTER)
@@ -87,7 +87,7 @@ def search_entry_sorts(filters: Mapping[str, Sequence[str]]) -> dict[str, str]:
 
 
 def index_chunk_size(word: str) -> int:
-    """How many locations an index chunk holds before ``word`` ends it (pagefind_index.write_bundle)."""
+    """How many locations an index chunk holds before ``word`` ends it (pagefind_write.write_bundle)."""
     return EXACT_CHUNK_SIZE if is_exact_code(word) else INDEX_CHUNK_SIZE
 
 
@@ -108,7 +108,7 @@ class IndexWork:
     rebuilt: tuple[tuple[Bundle, dict[str, str]], ...]  # bundle, page URL -> bundle or job it is read from
     jobs: tuple[tuple[str, tuple[RecordView, ...]], ...]  # job name, the records whose entries it indexes
     # Rebuilt bundle -> the previous bundle it is edited from (the one most of its pages come from)
-    # and that bundle's URLs: pagefind_index.edit_bundle drops the others and adds the rest.
+    # and that bundle's URLs: pagefind_write.edit_bundle drops the others and adds the rest.
     bases: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 

@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import _QuietHandler
-from tests.test_pagefind_index import DISTRICTS, Built, S, build_indexes
+from tests.pagefind_pages import DISTRICTS, Built, S
 
 pytestmark = pytest.mark.xdist_group("site")
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return build_indexes(tmp_path_factory.mktemp("pagefind_index"))
 
 
 QUERIES: list[dict[str, Any]] = [
