@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from disclosure import search_index
+from disclosure._internal.pagefind_index import IndexedPage
 from disclosure.search_index import (
     SCRATCH_PREFIX,
     SearchIndexError,
@@ -16,9 +18,11 @@ from disclosure.search_index import (
     remove_stale_scratch,
     write_routes,
 )
-from disclosure.site.bundles import plan_bundles
+from disclosure.site.bundles import Bundle, plan_bundles
 from disclosure.site.render import INDEX_SOURCE
 from tests.conftest import SignedTree
+from tests.pagefind_pages import Built
+from tests.pagefind_pages import read as read_bundle_pages
 from tests.test_site_bundles import sample_records
 
 
@@ -57,3 +61,29 @@ def test_an_unreadable_previous_bundle_stops_the_index_step(tmp_path: Path) -> N
     (tmp_path / "pagefind-entry.json").write_text('{"version": "1.4.0", "languages": {}}')
     with pytest.raises(SearchIndexError, match="1.4.0"):
         _read_bundle(tmp_path)
+
+
+def test_a_bundle_writer_reads_each_source_once(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bundles that draw on one Pagefind run, with others between them that do not: the run is read
+    once, not once for each stretch of bundles that needs it (a weekly build's one run fed 140)."""
+    reads: list[Path] = []
+    real = search_index._read_bundle
+
+    def counted(path: Path) -> dict[str, IndexedPage]:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(search_index, "_read_bundle", counted)
+    job, other = sorted(read_bundle_pages(built.fresh)), sorted(read_bundle_pages(built.full))
+    rebuilt = [
+        (Bundle(f"b{number}", ()), {url: where for url in urls})
+        for number, (where, urls) in enumerate(
+            [("job-1", job[:20]), ("full", other[20:40]), ("job-1", job[40:])]
+        )
+    ]
+    locations = {"job-1": built.fresh, "full": built.full}
+    edited = search_index._write_bundles(rebuilt, {}, locations, tmp_path, built.full, workers=1)
+    assert edited == 0 and sorted(reads) == sorted([built.fresh, built.full])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b0", "b1", "b2"]
