@@ -17,7 +17,8 @@ subprocess per step, so each step's wall time, CPU time and peak memory are its 
 
 Memory is measured two ways.  ``peak`` is the kernel's figure from ``wait4`` (what
 ``/usr/bin/time -f %M`` prints): the largest resident set any single process of the step's tree
-reached.  ``tree`` polls /proc every 0.1 s and sums the proportional set size (PSS) of every live
+reached.  ``tree`` polls /proc (every 0.1 s, less often while a poll is slow: each costs 20 ms of
+CPU per GB-sized process) and sums the proportional set size (PSS) of every live
 process of the tree: what the machine actually had to hold at once (e.g. ``disclosure build``
 waiting on Pagefind, or its forked bundle writers, whose shared pages count once, not once each).
 docs/benchmarks.md explains every number and records the figures.
@@ -132,9 +133,15 @@ def run_step(name: str, argv: list[str], cwd: Path, logs: Path, env: dict[str, s
         peak_tree, done = 0, threading.Event()
 
         def sample() -> None:
+            """Every 0.1 s, or 20 times as long as a poll took: smaps_rollup walks the page tables,
+            20 ms for each GB-sized process here, and a poll every 0.1 s of the build's four took
+            half a core from the step it measured (session 9)."""
             nonlocal peak_tree
-            while not done.wait(0.1):
+            pause = 0.1
+            while not done.wait(pause):
+                polled = time.perf_counter()
                 peak_tree = max(peak_tree, _tree_rss_kb(proc.pid))
+                pause = max(0.1, 20 * (time.perf_counter() - polled))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
