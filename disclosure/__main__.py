@@ -1,5 +1,3 @@
-import sys
+from disclosure.cli import run
 
-from disclosure.cli import main
-
-sys.exit(main())
+run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -435,5 +436,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
+def run() -> None:
+    """The ``disclosure`` command: ``main``, then exit.
+
+    What the command leaves for the cyclic GC goes to its permanent generation first: the
+    collection at interpreter exit took 4.5 s after a daily build at 10^5 records, for memory
+    the exit frees anyway.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

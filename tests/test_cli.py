@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from disclosure.cli import build_parser, main
+from disclosure.cli import build_parser, main, run
 
 DOCS = Path(__file__).parent.parent / "docs" / "cli.md"
 
@@ -43,6 +44,23 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["stage"])
     assert exc.value.code == 2
+
+
+def test_the_command_exits_with_the_gc_frozen(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``run`` (the ``disclosure`` script) leaves the collection at exit nothing to traverse."""
+    monkeypatch.setattr(
+        "sys.argv", ["disclosure", "keygen", "--out", str(tmp_path / "key"), "--kdf-rounds", "4"]
+    )
+    monkeypatch.setenv("DISCLOSURE_PASSPHRASE", "测试口令")
+    gc.unfreeze()
+    try:
+        with pytest.raises(SystemExit) as exc:
+            run()
+        assert exc.value.code == 0 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
