@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import gzip
 import hashlib
 import os
@@ -14,10 +15,12 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from disclosure import build as build_module
 from disclosure import search_index
 from disclosure.build import BuildError, build_site, verify_site
 from disclosure.fold import fold_releases
@@ -112,6 +115,22 @@ def test_verify_site_accepts_the_build_and_catches_tampering(
     faults = "\n".join(verify_site(site_tree.root, copy))
     assert f"penalty/{COMPANY_PENALTY_ID}/record.json: digest" in faults
     assert f"shows '{SHOP[0]}' of removed entry {WITHDRAWN_ID}" in faults
+
+
+def test_the_build_runs_with_its_gc_thresholds_and_restores_them(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = []
+    real = fold_releases
+
+    def fold(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "fold_releases", fold)
+    before = gc.get_threshold()
+    build_site(site_tree.root, AS_OF, tmp_path / "build")
+    assert seen == [build_module._GC_THRESHOLDS] != [before] and gc.get_threshold() == before
 
 
 def test_reproducible(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
