@@ -187,6 +187,7 @@ def test_an_edit_that_would_change_names_or_fields_writes_nothing(built: Built, 
             runtime=built.full,
             sort_values=lambda filters: {"date": filters.get("区县", ["-"])[0]},
         )
+    assert not (tmp_path / "sorts").exists()  # checked before anything is written
     with pytest.raises(BundleFormatError, match="pages, not"):
         urls = [*pages, "/case/extra/"]
         edit_bundle(

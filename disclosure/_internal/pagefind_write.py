@@ -136,39 +136,12 @@ def edit_bundle(
     for number in kept:
         renumber[number] = number_of[old_urls[number]]
 
-    _make_folders(target)
     with no_gc():
         index = _Index(meta_fields=meta_fields, meta_pages=[[]] * len(new_urls))
-        for number in kept:
-            name = _tagged(untagged[number], language, page_tag)
-            _link(
-                source / "fragment" / f"{old_pages[number][0]}.pf_fragment",
-                target / "fragment" / f"{name}.pf_fragment",
-            )
-            index.meta_pages[renumber[number]] = [name, old_pages[number][1]]
-        for page, short in zip(add, added_names, strict=True):
-            name = _tagged(short, language, page_tag)
-            _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
-            index.meta_pages[number_of[page.url]] = [name, page.word_count]
         added = _Index(meta_fields=meta_fields)
         for page in sorted(add, key=lambda page: number_of[page.url]):
             added.add(number_of[page.url], page)
-        for _from, _to, chunk_name in chunks:
-            (chunk,) = load(source / "index" / f"{chunk_name}.pf_index")
-            for word, postings, variants in chunk:
-                state = _renumbered(postings, renumber, added.words.pop(word, None))
-                if state is not None:
-                    index.words[word] = state
-                for form, form_postings in variants:
-                    extra = added.forms.get(word, {}).pop(form, None)
-                    state = _renumbered(form_postings, renumber, extra)
-                    if state is not None:
-                        index.forms.setdefault(word, {})[form] = state
-        for word, state in added.words.items():  # words no kept page has
-            index.words[word] = state
-        for word, word_forms in added.forms.items():
-            for form, state in word_forms.items():
-                index.forms.setdefault(word, {})[form] = state
+        # Filters first: the pages' sort values come from them, checked before anything is written.
         page_filters: list[dict[str, list[str]]] = [{} for _ in old_urls]
         for filter_name, chunk_name in filters:
             name, values = load(source / "filter" / f"{chunk_name}.pf_filter")
@@ -195,6 +168,35 @@ def edit_bundle(
         for page in add:
             new_sorts[number_of[page.url]] = page.sorts
         index.sorts = sort_orders(new_sorts)
+
+        _make_folders(target)
+        for number in kept:
+            name = _tagged(untagged[number], language, page_tag)
+            _link(
+                source / "fragment" / f"{old_pages[number][0]}.pf_fragment",
+                target / "fragment" / f"{name}.pf_fragment",
+            )
+            index.meta_pages[renumber[number]] = [name, old_pages[number][1]]
+        for page, short in zip(add, added_names, strict=True):
+            name = _tagged(short, language, page_tag)
+            _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
+            index.meta_pages[number_of[page.url]] = [name, page.word_count]
+        for _from, _to, chunk_name in chunks:
+            (chunk,) = load(source / "index" / f"{chunk_name}.pf_index")
+            for word, postings, variants in chunk:
+                state = _renumbered(postings, renumber, added.words.pop(word, None))
+                if state is not None:
+                    index.words[word] = state
+                for form, form_postings in variants:
+                    extra = added.forms.get(word, {}).pop(form, None)
+                    state = _renumbered(form_postings, renumber, extra)
+                    if state is not None:
+                        index.forms.setdefault(word, {})[form] = state
+        for word, state in added.words.items():  # words no kept page has
+            index.words[word] = state
+        for word, word_forms in added.forms.items():
+            for form, state in word_forms.items():
+                index.forms.setdefault(word, {})[form] = state
         meta_name = _emit(index, language, target, chunk_size)
     languages = {language: _language_entry(runtime, language, meta_name, len(new_urls))}
     _finish(runtime, _runtime_entry(runtime), languages, target)
