@@ -2,7 +2,7 @@
 
 Pagefind indexes only the new or changed search entries (in a scratch folder, in memory where
 there is some); every bundle that changed is then edited from its previous version or written
-whole by ``pagefind_index`` (the same bytes either way); the routing table is made in a process of
+whole by ``pagefind_write`` (the same bytes either way); the routing table is made in a process of
 its own, started by the build as soon as the bundles are planned.  docs/site.md, "Search".
 """
 
@@ -39,7 +39,7 @@ SCRATCH_PREFIX = "disclosure-index-"
 
 
 class SearchIndexError(Exception):
-    """Pagefind failed, or a previous bundle could not be read; the build stops."""
+    """Pagefind failed, or a previous bundle could not be read or edited; the build stops."""
 
 
 def make_scratch(staging: Path) -> Path:
