@@ -75,7 +75,8 @@ def index_bundles(
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
     the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
-    Every other bundle is then written by ``write_bundle`` from pages read out of those runs and
+    Every other bundle is then edited from its base, the previous bundle most of its pages were in
+    (``edit_bundle``), or written whole by ``write_bundle``, from pages read out of those runs and
     out of the previous site's bundles: the same pages give the same bytes, however they were
     indexed, so an incremental build equals a clean one.
     """
