@@ -171,7 +171,8 @@ def _build(
     spare_dir = spare_path(out)
     spare_tree: tuple[list[str], list[str]] | None = None
     # The spare is listed in a process of its own while the states load (2-3 s at 10^5 records).
-    lister = Beside(lambda: list_tree(spare_dir, skip=frozenset({"pagefind"}))) if incremental else None
+    listing = incremental and spare_dir.is_dir()  # no fork for a first or --full build
+    lister = Beside(lambda: list_tree(spare_dir, skip=frozenset({"pagefind"}))) if listing else None
     with steps.step("state", "读取上次构建的记录……"), lister or contextlib.nullcontext():
         previous = load_state(out, out, generator) if incremental else None
         spare = load_state(out, spare_dir, generator) if incremental else None
