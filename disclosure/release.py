@@ -9,7 +9,6 @@ and of the previous release's manifest, which chains the releases together.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -18,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from disclosure.canonical import JSONValue, canonical_bytes, sha256_hex
 from disclosure.model import Entry, entry_from_json, entry_to_json
@@ -76,7 +77,7 @@ class Manifest:
     @classmethod
     def from_bytes(cls, data: bytes, source: str) -> Manifest:
         try:
-            obj = json.loads(data)
+            obj = orjson.loads(data)
             if canonical_bytes(obj) != data:
                 raise ReleaseFormatError(f"{source}: manifest.json is not in canonical form (RFC 8785)")
             return cls(
@@ -144,7 +145,7 @@ class Release:
     def entries(self) -> Iterator[tuple[bytes, Entry]]:
         for number, line in enumerate(self.lines(), start=1):
             try:
-                yield line, entry_from_json(json.loads(line))
+                yield line, entry_from_json(orjson.loads(line))
             except ValueError as exc:
                 raise ReleaseFormatError(f"{self.path.name}/{RECORDS_FILE}:{number}: {exc}") from exc
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from disclosure.canonical import canonical_bytes, sha256_hex
 from disclosure.fold import EntryState, FoldError, apply_entry
@@ -272,7 +273,7 @@ def _check_records(
                 fault(f"{where}: entry digest does not match the manifest")
                 continue
             try:
-                obj = json.loads(line)
+                obj = orjson.loads(line)
                 if canonical_bytes(obj) != line:
                     fault(f"{where}: not in canonical form")
                 entry = entry_from_json(obj)
@@ -281,7 +282,7 @@ def _check_records(
                 apply_entry(states, entry, manifest.sequence, manifest.published, index)
                 if on_entry is not None:
                     on_entry(release, entry)
-            except (ValueError, EntryFormatError, FoldError, KeyError) as exc:
+            except (ValueError, TypeError, EntryFormatError, FoldError, KeyError) as exc:
                 fault(f"{where}: {exc if not isinstance(exc, KeyError) else f'unknown entry {exc}'}")
     count = index + 1 if size else 0
     if count != len(manifest.entries):

@@ -42,3 +42,23 @@ def test_floats_are_refused() -> None:
     for value in ({"fine": 1.5}, {"处罚": [{"金额": "100", "比例": 0.5}]}, ["文号", [2.0]]):
         with pytest.raises(TypeError, match="floats"):
             canonical_bytes(value)
+
+
+def test_values_json_has_no_type_for_are_refused() -> None:
+    """orjson writes dates, UUIDs and dataclasses; RFC 8785 has no such types, and neither do we."""
+    import dataclasses
+    import datetime as dt
+    import uuid
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    for value in ({"决定日期": dt.date(2026, 11, 27)}, [uuid.uuid4()], {"p": Point(1)}):
+        with pytest.raises(rfc8785.CanonicalizationError, match="unsupported type"):
+            canonical_bytes(value)
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(rfc8785.CanonicalizationError, match="non-UTF-8"):
+        canonical_bytes({"名称": "\ud800"})

@@ -9,9 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from disclosure.canonical import sha256_hex
 from disclosure.keys import generate_private_key, key_id
-from disclosure.release import Release
+from disclosure.release import FileDigest, Release
 from disclosure.trust import revoke_key, rotate_key
 from disclosure.verify import VerificationError, VerifiedHistory, check_releases, verify_releases
 from tests.conftest import SignedTree
@@ -190,3 +192,46 @@ def check_releases_upto(root: Path, count: int) -> VerifiedHistory:
         shutil.rmtree(path)
     history = check_releases(partial).history()
     return VerifiedHistory.from_json(json.loads(json.dumps(history.to_json())))  # as stored
+
+
+def resign_tip(root: Path, key: Ed25519PrivateKey, lines: list[bytes]) -> None:
+    """Replace the tip's records with ``lines`` under a manifest that lists them, newly signed:
+    what a faulty tool with the office's key would publish.  Only the line checks can catch it."""
+    tip = sorted(root.glob("0*"))[-1]
+    records = b"".join(line + b"\n" for line in lines)
+    (tip / "records.jsonl").write_bytes(records)
+    manifest = dataclasses.replace(
+        Release.open(tip).manifest,
+        files={"records.jsonl": FileDigest(sha256_hex(records), len(records))},
+        entries=tuple(sha256_hex(line) for line in lines),
+    )
+    (tip / "manifest.json").write_bytes(manifest.to_bytes())
+    (tip / "manifest.sig").write_bytes(key.sign(manifest.to_bytes()))
+    (tip / "manifest.sshsig").unlink(missing_ok=True)
+
+
+def test_signed_lines_that_are_not_canonical_data_are_faults(
+    releases_copy: Path, signed_releases: SignedTree
+) -> None:
+    good = (releases_copy / "000004" / "records.jsonl").read_bytes().splitlines()
+    entry = json.loads(good[0])
+    bad = {
+        "a float": dict(entry, fields=dict(entry["fields"], 罚款金额=1.5)),
+        "an integer past 2**64 (a float to orjson)": dict(entry, fields=dict(entry["fields"], n=2**64)),
+    }
+    lines = [good[0]]
+    lines += [
+        json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        for v in bad.values()
+    ]
+    lines.append(good[0].replace(b'"op":', b'"op" :'))  # valid JSON, not canonical
+    lines.append(good[0].replace(b'"salt":"', b'"salt":"\\ud800'))  # a lone surrogate
+    lines.append(good[0].replace(b'{"decided"', b'{"decided":NaN,"decided"'))
+    resign_tip(releases_copy, signed_releases.key, lines)
+    found = faults(releases_copy)
+    expected = {2: "floats are not allowed", 3: "floats are not allowed", 4: "not in canonical form"}
+    expected |= {5: "surrogate", 6: ""}  # NaN: orjson's own words
+    for number, fragment in expected.items():
+        prefix = f"000004: records.jsonl:{number}: "
+        assert any(f.startswith(prefix) and fragment in f for f in found), (number, found)
+    assert not any(f.startswith("000004: records.jsonl:1: ") for f in found)
