@@ -583,16 +583,19 @@ def ratios(
     memory = max(full.tree_rss_mb, full.peak_rss_mb) / 1024
     row("full build time", full.seconds, "s", "< 180 at N=10^5", at_scale and full.seconds < 180)
     row("full build peak memory", memory, "GiB", "< 4 at N=10^5", at_scale and memory < 4)
-    verify_s = full.build.get("verify")
-    if verify_s:  # 0.0 at small N: too short to measure
-        rate = hashing["mb"] / verify_s
-        row(
-            "build's verify throughput",
-            rate,
-            "MB/s",
-            f"disk speed (raw sha256 {hashing['mb_per_s']:.0f} MB/s; >= 50 %)",
-            rate >= hashing["mb_per_s"] / 2,
-        )
+    # The full build checks every line (parse, canonical form, entry); a later build checks only
+    # the new releases' lines and hashes the others, which the issue's "hashing at disk speed" is.
+    for build, what in (("build full", "every line checked"), ("build weekly", "known releases hashed")):
+        verify_s = by[build].build.get("verify")
+        if verify_s:  # 0.0 at small N: too short to measure
+            rate = hashing["mb"] / verify_s
+            row(
+                f"{build.removeprefix('build ')} build's verify throughput ({what})",
+                rate,
+                "MB/s",
+                f"disk speed (raw sha256 {hashing['mb_per_s']:.0f} MB/s; >= 50 %)",
+                rate >= hashing["mb_per_s"] / 2,
+            )
     for s in search:
         if "kb_at_results" in s:
             first = s["kb_at_results"]

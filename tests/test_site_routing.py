@@ -172,6 +172,8 @@ def test_shards_stay_small_and_the_table_is_deterministic() -> None:
     assert table.shards < 2 * keys / KEYS_PER_SHARD + 2
     assert route_table(bundles) == table
     assert route_table([list(reversed(b)) for b in bundles]) == table
+    for file in table.files:  # each shard in key order, whatever order the keys were met in
+        assert list(json.loads(file)) == sorted(json.loads(file))
 
 
 @pytest.mark.parametrize(("key", "value"), [("", 0), ("a", 0xE8B7BE43), ("123456789", 0xCBF43926)])

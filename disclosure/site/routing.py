@@ -32,6 +32,7 @@ unit tests pin them and the browser tests check them end to end.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,7 @@ KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of
 WINDOWS = (2, 3, 4, 6)  # the lengths of keys, in tokens
 PAGE = 10  # search.js PAGE: the results of a first page
 DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
+_LETTER_OR_DIGIT = re.compile("[0-9a-z]")  # what runs are made of (search_terms._EXACT_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,12 @@ def _record_keys(texts: Iterable[str]) -> tuple[set[str], set[str]]:
     others: set[str] = set()
     for text in texts:
         tokens = exact_tokens(text)
-        joined, starts, ends = _joined(tokens)
-        if len(joined) == len(tokens):  # Han characters only: a window is a slice of the text
-            pairs.update(joined[i : i + 2] for i in range(len(joined) - 1))
-            others.update(joined[i : i + n] for n in WINDOWS[1:] for i in range(len(joined) - n + 1))
+        plain = "".join(tokens)
+        if not _LETTER_OR_DIGIT.search(plain):  # Han characters only: a window is a slice of the text
+            pairs.update(plain[i : i + 2] for i in range(len(plain) - 1))
+            others.update(plain[i : i + n] for n in WINDOWS[1:] for i in range(len(plain) - n + 1))
             continue
+        joined, starts, ends = _joined(tokens)
         others.update(token for token in tokens if not is_han(token))
         for n in WINDOWS:
             for i in range(len(tokens) - n + 1):
@@ -180,11 +183,10 @@ def route_table(bundles: Sequence[Iterable[RoutedRecord]]) -> RouteTable:
     while shards * KEYS_PER_SHARD < len(table):
         shards *= 2
     split: list[dict[str, str]] = [{} for _ in range(shards)]
-    for key in sorted(table):
-        mask, _, reach = table[key]
-        split[shard_of(key, shards)][key] = f"{mask:x},{reach}" if reach >= 0 else f"{mask:x}"
-    files = tuple(
-        orjson.dumps(shard) + b"\n"
-        for shard in split  # compact UTF-8, as json.dumps gives it, 6x faster
-    )
+    crc32, last = zlib.crc32, shards - 1  # shard_of, inline: it runs once a key
+    for key, (mask, _, reach) in table.items():
+        split[crc32(key.encode()) & last][key] = f"{mask:x},{reach}" if reach >= 0 else f"{mask:x}"
+    # Compact UTF-8 as json.dumps gives it, keys in code-point order as sorted() gives them; orjson
+    # sorts each shard faster than one sort of all keys (0.1 s against 1.1 s at 10^5 records).
+    files = tuple(orjson.dumps(shard, option=orjson.OPT_SORT_KEYS) + b"\n" for shard in split)
     return RouteTable(shards=shards, files=files)
