@@ -8,8 +8,9 @@ travel; exceptions raised in a child come back to the parent.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
@@ -34,6 +35,14 @@ def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int =
             return pool.starmap(_run_share, zip(bounds, bounds[1:], strict=False))
     finally:
         _TASK = None
+
+
+def shares_of(items: Sequence[T], start: int, stop: int, shares: int) -> Iterator[T]:
+    """Shares ``start``..``stop`` of ``items`` cut in ``shares``: every ``shares``-th item from each
+    share's number on, not a run, so that each share gets the same mix of work where neighbours
+    cost alike (rendering: record pages, then list pages, then entity pages; in runs, one of two
+    workers idled for 7 s of a full build at 10^5)."""
+    return itertools.chain.from_iterable(items[share::shares] for share in range(start, stop))
 
 
 def _run_share(start: int, stop: int) -> Any:

@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple
 import jinja2
 from markupsafe import Markup
 
-from disclosure._internal.forks import split_over_forks
+from disclosure._internal.forks import shares_of, split_over_forks
 from disclosure._internal.tree import link_file, remove_files, replace_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
@@ -167,11 +167,11 @@ class Output:
         self.pending, self.unchanged = [], []
 
         def work(start: int, stop: int) -> tuple[list[str], list[str]]:
-            """Share ``start``..``stop`` of ``workers`` shares: its part of both lists; returns the
+            """Shares ``start``..``stop`` of ``workers`` shares: their part of both lists; returns the
             files made and those kept as ``root`` had them."""
 
-            def part(items: list[Any]) -> list[Any]:
-                return items[len(items) * start // workers : len(items) * stop // workers]
+            def part(items: list[Any]) -> Iterator[Any]:
+                return shares_of(items, start, stop, workers)
 
             made, kept = [], []
             for relative, data in part(unchanged):
