@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.forks import SHARE_BLOCK, Beside, shares_of, split_over_forks
+from disclosure._internal.forks import Beside, split_over_forks
 
 
 def wait_for(path: Path) -> None:
@@ -28,17 +28,6 @@ def test_split_over_forks_covers_the_range_once_in_other_processes(tmp_path: Pat
     shares = sorted(tmp_path.iterdir(), key=lambda p: int(p.name.split("-")[0]))
     assert [p.name for p in shares] == ["0-5", "5-10"]
     assert str(os.getpid()) not in {p.read_text() for p in shares}  # (a pool may give both to one child)
-
-
-def test_shares_get_the_same_mix_of_a_list_in_runs_or_alternating() -> None:
-    runs = ["记录"] * 6000 + ["列表"] * 3000 + ["主体"] * 1001
-    alternating = ["页面", "数据"] * 5000  # a record's page, then its record.json
-    for items in (runs, alternating):
-        one, two = (list(shares_of(items, i, i + 1, 2)) for i in range(2))
-        assert sorted(one + two) == sorted(items)  # every item once
-        for kind in set(items):
-            assert abs(one.count(kind) - two.count(kind)) <= SHARE_BLOCK, kind
-        assert list(shares_of(items, 0, 2, 2)) == items  # unforked: one call takes both, in order
 
 
 def test_a_task_beside_runs_in_another_process_while_the_caller_works(tmp_path: Path) -> None:

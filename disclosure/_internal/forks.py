@@ -9,7 +9,7 @@ travel; exceptions raised in a child come back to the parent.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
@@ -34,23 +34,6 @@ def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int =
             return pool.starmap(_run_share, zip(bounds, bounds[1:], strict=False))
     finally:
         _TASK = None
-
-
-SHARE_BLOCK = 64  # items dealt at a time by shares_of
-
-
-def shares_of(items: Sequence[T], start: int, stop: int, shares: int) -> Iterator[T]:
-    """Shares ``start``..``stop`` of ``items`` cut in ``shares``: blocks of SHARE_BLOCK items dealt
-    round robin, not one run each, so that each share gets the same mix of work where the items
-    come in runs that cost unlike (rendering: record pages, then list pages, then entity pages; in
-    runs, one of two workers idled for 7 s of a full build at 10^5).  Blocks, not every n-th item:
-    items that alternate (a record's page, then its record.json) would all go to one share."""
-    return (
-        item
-        for first in range(0, len(items), SHARE_BLOCK)
-        if start <= first // SHARE_BLOCK % shares < stop
-        for item in items[first : first + SHARE_BLOCK]
-    )
 
 
 def _run_share(start: int, stop: int) -> Any:

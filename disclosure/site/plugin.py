@@ -37,7 +37,6 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
         render_site(site, self.env, output, workers=site.workers)
         pages = ["/" + page.url for page in self.context.get("pages", [])]
         write_sitemap(output, site.site_url, pages)
-        output.flush(workers=1)  # the sitemap
         site.result = output
 
 

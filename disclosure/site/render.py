@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple
 import jinja2
 from markupsafe import Markup
 
-from disclosure._internal.forks import shares_of, split_over_forks
+from disclosure._internal.forks import split_over_forks
 from disclosure._internal.tree import link_file, remove_files, replace_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
@@ -115,8 +115,8 @@ class Output:
     Every file is declared with a ``key`` (a digest of everything it is made from) or none (always
     written).  A keyed file is reused if ``root`` already holds it as made from the same key (the
     spare a build starts from: ``base``) or else hard-linked from the ``previous`` site; pages are
-    rendered lazily, so an unchanged page costs a stat (and a link), and the rest are rendered and
-    written in worker processes, files given as bytes too.  The result is the same bytes a clean build writes.
+    rendered lazily, so an unchanged page costs a stat (and a link), and the rest are rendered in
+    worker processes.  The result is the same bytes a clean build writes.
     """
 
     root: Path
@@ -126,7 +126,7 @@ class Output:
     keys: dict[str, str] = field(default_factory=dict)  # this build's keyed files, for the next build
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
-    pending: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
+    pending: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
     # Files declared unchanged, checked in flush, with what makes them if the old file changed.
     unchanged: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
     reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
@@ -143,7 +143,10 @@ class Output:
             ):
                 self.unchanged.append((relative, data))  # reused by flush, unless the old file changed
                 return
-        self.pending.append((relative, data))  # bytes too: 10^5 record.json cost 15 s here on one core
+        if callable(data):
+            self.pending.append((relative, data))
+        else:
+            _write_file(self.root / relative, _encode(data))
 
     def page(
         self, url: str, html: str | Callable[[], str], *, listed: bool = True, key: str | None = None
@@ -164,11 +167,11 @@ class Output:
         self.pending, self.unchanged = [], []
 
         def work(start: int, stop: int) -> tuple[list[str], list[str]]:
-            """Shares ``start``..``stop`` of ``workers`` shares: their part of both lists; returns the
+            """Share ``start``..``stop`` of ``workers`` shares: its part of both lists; returns the
             files made and those kept as ``root`` had them."""
 
-            def part(items: list[Any]) -> Iterator[Any]:
-                return shares_of(items, start, stop, workers)
+            def part(items: list[Any]) -> list[Any]:
+                return items[len(items) * start // workers : len(items) * stop // workers]
 
             made, kept = [], []
             for relative, data in part(unchanged):
@@ -178,8 +181,8 @@ class Output:
                     made.append(relative)
                 elif origin == "kept":
                     kept.append(relative)
-            for relative, data in part(pending):
-                _write_file(self.root / relative, _encode(data() if callable(data) else data))
+            for relative, make in part(pending):
+                _write_file(self.root / relative, _encode(make()))
             return made, kept
 
         workers = max(1, workers)
