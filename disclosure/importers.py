@@ -249,8 +249,8 @@ def _unzipped_size(path: Path) -> int:
     try:
         with zipfile.ZipFile(path) as archive:
             return sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return 0  # not a zip: openpyxl says so
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return 0  # not a zip (or one zipfile cannot read, e.g. a damaged version field): openpyxl says so
 
 
 def _xlsx_records(file: str, sheet: Any, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:

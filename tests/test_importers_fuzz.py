@@ -782,6 +782,7 @@ def rezipped(original: bytes, member: str, action: str, position: int, junk: byt
 @example(damage=("xl/worksheets/sheet1.xml", "replace", 700, b'<c r="A9" t="s"><v>999</v></c>'))
 @example(damage=("xl/workbook.xml", "cut", 200, b"x"))
 @example(damage=("*whole file*", "cut", 100, b"x"))
+@example(damage=("*whole file*", "replace", 44341, b"\x00\x00@"))  # "zip file version 6.4"
 def test_xlsx_damaged_zip(scratch: Path, good_xlsx: bytes, damage: tuple[str, str, int, bytes]) -> None:
     path = write(scratch, "坏.xlsx", rezipped(good_xlsx, *damage))
     check(path, stage_one(path), 10**6)
