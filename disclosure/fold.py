@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from disclosure.canonical import sha256_hex
@@ -58,7 +58,7 @@ class RemovedRecord:
     category: str  # the repair or withdrawal reason id, or "" for expiry/invalidation
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EntryState:
     release: int
     index: int
@@ -173,7 +173,7 @@ def apply_entry(
         return
     if state is None or not active:
         raise FoldError(f"release {release:06d}: {entry.op.value} of {entry.id}, which is not published")
-    state.removal = (entry.op, entry.date, entry.reason)
+    states[entry.id] = replace(state, removal=(entry.op, entry.date, entry.reason))
 
 
 def _is_published(state: EntryState, as_of: dt.date) -> bool:

@@ -8,7 +8,6 @@ old release never fails only because time has passed.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from disclosure.keys import verify_signature
 from disclosure.model import Decision, Entry, EntryFormatError, entry_from_json
 from disclosure.release import (
     FORMAT_VERSION,
+    MANIFEST_FILE,
     RECORDS_FILE,
     RELEASE_FILES,
     SIGNATURE_FILE,
@@ -142,7 +142,7 @@ def check_releases(
         if position <= reusable and known is not None:
             _check_records_hash(release, result)
             if position == reusable:
-                states = {i: dataclasses.replace(s) for i, s in known.states.items()}
+                states = dict(known.states)  # states are frozen: the fold replaces, never edits one
         else:
             _check_records(release, states, result, on_entry)
         result.releases.append(release)
@@ -219,9 +219,9 @@ def known_prefix(root: Path, known: VerifiedHistory | None) -> int:
     dirs = release_dirs(root)
     if known is None or not known.manifests or len(known.manifests) > len(dirs):
         return 0
-    try:
-        current = [Release.open(path).manifest_sha256 for path in dirs[: len(known.manifests)]]
-    except ReleaseFormatError:
+    try:  # the manifests' hashes only: parsing release 1's (10^5 digests) took 60 ms a time
+        current = [sha256_hex((path / MANIFEST_FILE).read_bytes()) for path in dirs[: len(known.manifests)]]
+    except OSError:
         return 0
     return len(current) if tuple(current) == known.manifests else 0
 
