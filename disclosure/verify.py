@@ -274,7 +274,7 @@ def _check_records(
                 continue
             try:
                 obj = orjson.loads(line)
-                if canonical_bytes(obj) != line:
+                if _canonical(obj) != line:
                     fault(f"{where}: not in canonical form")
                 entry = entry_from_json(obj)
                 kind = entry.kind if isinstance(entry, Decision) else states[entry.id].kind
@@ -282,7 +282,7 @@ def _check_records(
                 apply_entry(states, entry, manifest.sequence, manifest.published, index)
                 if on_entry is not None:
                     on_entry(release, entry)
-            except (ValueError, TypeError, EntryFormatError, FoldError, KeyError) as exc:
+            except (ValueError, EntryFormatError, FoldError, KeyError) as exc:
                 fault(f"{where}: {exc if not isinstance(exc, KeyError) else f'unknown entry {exc}'}")
     count = index + 1 if size else 0
     if count != len(manifest.entries):
@@ -291,6 +291,16 @@ def _check_records(
         fault(_RECORDS_MISMATCH)
     if len(result.faults) == faults_before and count_entries(kinds) != manifest.counts:
         fault("counts in the manifest do not match the entries")
+
+
+def _canonical(obj: Any) -> bytes:
+    """``canonical_bytes``, its refusal of a float (a TypeError, as for a caller's bug) made a
+    ValueError: here it is a fault of the line (a signed float, or an integer past 2^64, which
+    orjson reads as one), reported like the others."""
+    try:
+        return canonical_bytes(obj)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def latest_published_date(releases: list[Release]) -> dt.date | None:
