@@ -47,7 +47,7 @@ KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of
 WINDOWS = (2, 3, 4, 6)  # the lengths of keys, in tokens
 PAGE = 10  # search.js PAGE: the results of a first page
 DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
-_LETTER_OR_DIGIT = re.compile("[0-9a-z]")  # what runs are made of (search_terms._EXACT_TOKEN)
+_ASCII = re.compile("[\x00-\x7f]")  # a token that has one is a run, not Han (search_terms.is_han)
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def _record_keys(texts: Iterable[str]) -> tuple[set[str], set[str]]:
     for text in texts:
         tokens = exact_tokens(text)
         plain = "".join(tokens)
-        if not _LETTER_OR_DIGIT.search(plain):  # Han characters only: a window is a slice of the text
+        if not _ASCII.search(plain):  # Han characters only: a window is a slice of the text
             pairs.update(plain[i : i + 2] for i in range(len(plain) - 1))
             others.update(plain[i : i + n] for n in WINDOWS[1:] for i in range(len(plain) - n + 1))
             continue
