@@ -91,13 +91,7 @@ def read_bundle(path: Path, *, sort_values: SortValues | None = None) -> dict[st
     ``sort_values`` gives a page's sort values (Pagefind keeps only the order); it is required
     when the index has sorts, and must reproduce the stored order exactly.
     """
-    try:
-        entry = json.loads((path / "pagefind-entry.json").read_bytes())
-        version, languages = entry["version"], entry["languages"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BundleFormatError(f"{path}: no readable pagefind-entry.json ({exc})") from exc
-    if version != PAGEFIND_VERSION:
-        raise BundleFormatError(f"{path}: Pagefind {version!r}, this reader knows {PAGEFIND_VERSION}")
+    languages = read_entry(path)["languages"]
     pages: dict[str, IndexedPage] = {}
     with no_gc():
         for language, info in sorted(languages.items()):
@@ -112,6 +106,21 @@ def read_bundle(path: Path, *, sort_values: SortValues | None = None) -> dict[st
                     raise BundleFormatError(f"{path}: {page.url} indexed twice")
                 pages[page.url] = page
     return pages
+
+
+def read_entry(path: Path) -> dict[str, Any]:
+    """The folder's pagefind-entry.json (version, languages, include_characters), checked to be
+    Pagefind 1.5.2's: the index is read and written by that version's rules only."""
+    try:
+        entry: dict[str, Any] = json.loads((path / "pagefind-entry.json").read_bytes())
+        version, languages = entry["version"], entry["languages"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BundleFormatError(f"{path}: no readable pagefind-entry.json ({exc})") from exc
+    if version != PAGEFIND_VERSION:
+        raise BundleFormatError(f"{path}: Pagefind {version!r}, this reader knows {PAGEFIND_VERSION}")
+    if not isinstance(languages, dict):
+        raise BundleFormatError(f"{path}: pagefind-entry.json has no languages")
+    return entry
 
 
 def _read_language(

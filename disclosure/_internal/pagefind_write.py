@@ -35,6 +35,7 @@ from disclosure._internal.pagefind_index import (
     load,
     no_gc,
     pagefind_hash,
+    read_entry,
     remap,
     sort_orders,
     unzip,
@@ -63,7 +64,7 @@ def write_bundle(
     goes into every fragment name, and so into every search result's id.
     """
     _check_tag(page_tag)
-    entry = _runtime_entry(runtime)
+    entry = read_entry(runtime)
     by_language: dict[str, list[IndexedPage]] = {}
     for page in pages:
         by_language.setdefault(page.language, []).append(page)
@@ -105,7 +106,7 @@ def edit_bundle(
     then reads the bundle and writes it whole.
     """
     _check_tag(page_tag)
-    source_entry = _runtime_entry(source)
+    source_entry = read_entry(source)
     if len(source_entry["languages"]) != 1:
         return False
     ((language, info),) = source_entry["languages"].items()
@@ -199,7 +200,7 @@ def edit_bundle(
                 index.forms.setdefault(word, {})[form] = state
         meta_name = _emit(index, language, target, chunk_size)
     languages = {language: _language_entry(runtime, language, meta_name, len(new_urls))}
-    _finish(runtime, _runtime_entry(runtime), languages, target)
+    _finish(runtime, read_entry(runtime), languages, target)
     return True
 
 
@@ -304,16 +305,6 @@ def _check_tag(page_tag: str) -> None:
 def _tagged(name: str, language: str, page_tag: str) -> str:
     """A fragment's short name ``<lang>_<hex>`` with the page tag: ``<lang>_<tag>-<hex>``."""
     return f"{language}_{page_tag}-{name[len(language) + 1 :]}" if page_tag else name
-
-
-def _runtime_entry(runtime: Path) -> dict[str, Any]:
-    try:
-        entry: dict[str, Any] = json.loads((runtime / "pagefind-entry.json").read_bytes())
-    except (OSError, ValueError) as exc:
-        raise BundleFormatError(f"{runtime}: no readable pagefind-entry.json ({exc})") from exc
-    if entry.get("version") != PAGEFIND_VERSION:
-        raise BundleFormatError(f"{runtime}: not a Pagefind {PAGEFIND_VERSION} runtime")
-    return entry
 
 
 def _make_folders(target: Path) -> None:
