@@ -39,6 +39,7 @@ from disclosure._internal.states import (
     BuildState,
     load_state,
     remove_stale_states,
+    route_cache,
     spare_path,
     write_state,
 )
@@ -202,7 +203,8 @@ def _build(
         (one core of Python for 15-30 s at 10^5, which would otherwise hold up a daily build)."""
         nonlocal routing
         newest_first = list(reversed(bundles))
-        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR))
+        cache = route_cache(out, generator, fresh=not incremental)
+        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache))
 
     try:
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty

@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+import orjson
+
 from disclosure._internal.forks import Beside, split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
@@ -32,7 +34,7 @@ from disclosure.site.bundles import (
     search_entry_sorts,
 )
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output
-from disclosure.site.routing import ROUTE_DIR, RoutedRecord, route_table
+from disclosure.site.routing import ROUTE_DIR, RoutedRecord, bundle_route_counts, route_table_of_counts
 
 SHM = Path("/dev/shm")
 SCRATCH_PREFIX = "disclosure-index-"
@@ -142,13 +144,17 @@ def index_bundles(
     return made
 
 
-def write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]:
+def write_routes(newest_first: list[Bundle], folder: Path, cache: Path | None = None) -> tuple[int, float]:
     """Write the routing table's shards into ``folder``; returns their number and the seconds it took.
 
     A spare's shards that hold the same bytes stay (a daily build at 10^5 changed 1,352 of 32,768).
+    Each bundle's key counts are read from ``cache`` when an earlier build left them there under
+    the bundle's key, else counted and left there; the cache then keeps only this build's bundles.
     """
     start = time.perf_counter()
-    routes = route_table([[RoutedRecord(r.exact_texts, r.district) for r in b.records] for b in newest_first])
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    routes = route_table_of_counts(_route_counts(bundle, cache) for bundle in newest_first)
     folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
     names = {f"{number}.json" for number in range(len(routes.files))}
     remove_files(folder, (name for name in os.listdir(folder) if name not in names))
@@ -160,7 +166,27 @@ def write_routes(newest_first: list[Bundle], folder: Path) -> tuple[int, float]:
         except FileNotFoundError:
             pass
         replace_file(path, shard)
+    if cache is not None:
+        counted = {f"{bundle.key}.json" for bundle in newest_first}
+        remove_files(cache, (name for name in os.listdir(cache) if name not in counted))
     return routes.shards, time.perf_counter() - start
+
+
+def _route_counts(bundle: Bundle, cache: Path | None) -> Mapping[str, int]:
+    """The bundle's ``bundle_route_counts``, from ``cache`` if it holds them (a file that will not
+    parse is counted again and replaced)."""
+    path = None if cache is None else cache / f"{bundle.key}.json"
+    if path is not None:
+        try:
+            counts = orjson.loads(path.read_bytes())
+            if isinstance(counts, dict):
+                return counts
+        except (OSError, orjson.JSONDecodeError):
+            pass
+    counts = bundle_route_counts(RoutedRecord(r.exact_texts, r.district) for r in bundle.records)
+    if path is not None:
+        replace_file(path, orjson.dumps(counts))
+    return counts
 
 
 def _write_bundles(

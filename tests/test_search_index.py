@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 import pytest
 
 from disclosure import search_index
@@ -40,6 +41,33 @@ def test_routes_rewrite_only_the_shards_that_changed(signed_releases: SignedTree
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
     changed = {p.name for p in folder.iterdir() if p.stat().st_mtime > 0}
     assert changed == {"0.json"}  # the others hold the same bytes: not written again
+
+
+def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(
+    signed_releases: SignedTree, tmp_path: Path
+) -> None:
+    newest_first = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
+    plain, cached, cache = tmp_path / "plain", tmp_path / "cached", tmp_path / "cache"
+    write_routes(newest_first, plain)
+    (cache / "0123.json").parent.mkdir()
+    (cache / "0123.json").write_text("{}")  # a bundle no longer built
+    write_routes(newest_first, cached, cache)
+    assert _files(cached) == _files(plain)
+    assert {p.name for p in cache.iterdir()} == {f"{b.key}.json" for b in newest_first}
+    # Read, not counted again: a bundle's counts emptied by hand empty its keys from the table.
+    emptied = cache / f"{newest_first[0].key}.json"
+    emptied.write_text("{}")
+    write_routes(newest_first, cached, cache)
+    assert _files(cached) != _files(plain)
+    # A file that will not parse (a build killed while writing it) is counted again.
+    emptied.write_text('{"鼓楼')
+    write_routes(newest_first, cached, cache)
+    assert _files(cached) == _files(plain)
+    assert orjson.loads(emptied.read_bytes())
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
 def test_stale_scratch_folders_go_and_live_ones_stay(tmp_path: Path) -> None:

@@ -6,7 +6,14 @@ import json
 import os
 from pathlib import Path
 
-from disclosure._internal.states import BuildState, load_state, remove_stale_states, spare_path, write_state
+from disclosure._internal.states import (
+    BuildState,
+    load_state,
+    remove_stale_states,
+    route_cache,
+    spare_path,
+    write_state,
+)
 from disclosure.site.render import Reusable
 from disclosure.tally import Tallier
 from disclosure.verify import VerifiedHistory
@@ -64,3 +71,16 @@ def test_only_the_site_s_and_the_spare_s_states_are_kept(tmp_path: Path) -> None
     remove_stale_states(out)
     assert {p.name for p in (tmp_path / ".site.states").iterdir()} == kept
     assert not (tmp_path / ".site.state.json").exists()
+
+
+def test_route_counts_are_kept_per_generator_and_dropped_for_a_fresh_build(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    mine = route_cache(out, GENERATOR, fresh=False)
+    other = route_cache(out, "fedcba9876543210", fresh=False)
+    for folder in (mine, other):
+        folder.mkdir(parents=True)
+        (folder / "k.json").write_text('{"鼓楼":1}')
+    assert route_cache(out, GENERATOR, fresh=False) == mine
+    assert (mine / "k.json").exists() and not other.exists()  # another generator's keys may differ
+    route_cache(out, GENERATOR, fresh=True)
+    assert not mine.exists()  # a full build counts every bundle again

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from disclosure.tally import Tallier
 from disclosure.verify import VerifiedHistory
 
 LATEST_FILE = "latest.json"
+ROUTE_CACHE_PREFIX = "routes-"
 
 
 @dataclass
@@ -100,6 +102,18 @@ def remove_stale_states(out: Path) -> None:
         if path.name not in live:
             path.unlink(missing_ok=True)
     out.with_name(f".{out.name}.state.json").unlink(missing_ok=True)  # before the spare existed
+
+
+def route_cache(out: Path, generator: str, *, fresh: bool) -> Path:
+    """Where the builds of ``out`` by this generator keep each search bundle's route-key counts
+    (search_index.write_routes), by bundle key; another generator's are removed, and these too
+    when the build is to start ``fresh`` (a full build reads nothing an earlier one left)."""
+    cache = _states_dir(out) / f"{ROUTE_CACHE_PREFIX}{generator}"
+    with contextlib.suppress(FileNotFoundError):
+        for path in _states_dir(out).glob(f"{ROUTE_CACHE_PREFIX}*"):
+            if fresh or path != cache:
+                shutil.rmtree(path, ignore_errors=True)
+    return cache
 
 
 def _states_dir(out: Path) -> Path:

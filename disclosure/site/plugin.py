@@ -23,6 +23,9 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
         super().__init__(*args, **kwargs)
         # Department data is untrusted: escape it whatever pelicanconf.py says.
         self.env.autoescape = True
+        # The theme does not change during a build: without this, Jinja stats a template's file at
+        # every get_template, some 2 x 10^5 times at 10^5 records (about 5 s of CPU).
+        self.env.auto_reload = False
         self.env.filters.update(FILTERS)
         self.env.globals.update(SITENAME=self.settings.get("SITENAME", ""))
 
@@ -33,7 +36,9 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
         site = self.settings.get("DISCLOSURE_SITE")
         if not isinstance(site, SiteInput):
             raise RuntimeError("DISCLOSURE_SITE is not set: build the site with `disclosure build`")
-        output = Output(Path(self.output_path), previous=site.previous, reusable=site.reusable, base=site.base)
+        output = Output(
+            Path(self.output_path), previous=site.previous, reusable=site.reusable, base=site.base
+        )
         render_site(site, self.env, output, workers=site.workers)
         pages = ["/" + page.url for page in self.context.get("pages", [])]
         write_sitemap(output, site.site_url, pages)
