@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from disclosure._internal.tree import link_file, list_tree, remove_empty_folders, remove_files, replace_file
 
 
@@ -39,6 +41,25 @@ def test_list_tree_gives_files_and_folders_and_skips_top_level_names(tmp_path: P
     files, folders = list_tree(tmp_path, skip=frozenset({"pagefind"}))
     assert sorted(files) == ["a/b/index.html", "a/record.json", "link", "top.html"]
     assert sorted(folders) == ["a", "a/b", "empty"]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_list_tree_finds_what_os_walk_finds_at_every_depth(tmp_path: Path, threads: int) -> None:
+    for number in range(40):  # a site's shape: kinds, then a folder per record, some deeper
+        relative = f"{('penalty', 'entity', 'list')[number % 3]}/{number}/index.html"
+        if number % 7 == 0:
+            relative = f"list/{number}/page/{number % 4}/深/index.html"
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    (tmp_path / "entity" / "空").mkdir()
+    expected_files, expected_folders = set(), set()
+    for folder, names, file_names in os.walk(tmp_path):
+        relative = os.path.relpath(folder, tmp_path)
+        expected_folders |= {os.path.normpath(f"{relative}/{name}") for name in names}
+        expected_files |= {os.path.normpath(f"{relative}/{name}") for name in file_names}
+    files, folders = list_tree(tmp_path, threads=threads)
+    assert sorted(files) == sorted(expected_files) and len(files) == len(set(files))
+    assert sorted(folders) == sorted(expected_folders) and len(folders) == len(set(folders))
 
 
 def test_removing_files_then_empty_folders_leaves_only_what_holds_files(tmp_path: Path) -> None:
