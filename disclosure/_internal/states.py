@@ -109,10 +109,9 @@ def route_cache(out: Path, generator: str, *, fresh: bool) -> Path:
     (search_index.write_routes), by bundle key; another generator's are removed, and these too
     when the build is to start ``fresh`` (a full build reads nothing an earlier one left)."""
     cache = _states_dir(out) / f"{ROUTE_CACHE_PREFIX}{generator}"
-    with contextlib.suppress(FileNotFoundError):
-        for path in _states_dir(out).glob(f"{ROUTE_CACHE_PREFIX}*"):
-            if fresh or path != cache:
-                shutil.rmtree(path, ignore_errors=True)
+    for path in _states_dir(out).glob(f"{ROUTE_CACHE_PREFIX}*"):  # none before a first build
+        if fresh or path != cache:
+            shutil.rmtree(path, ignore_errors=True)
     return cache
 
 
