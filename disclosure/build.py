@@ -200,7 +200,7 @@ def _build(
 
     def start_routing(bundles: Sequence[Bundle]) -> None:
         """The routing table needs only the bundle plan: it is made beside the rest of the build
-        (one core of Python for 15-30 s at 10^5, which would otherwise hold up a daily build)."""
+        (one core of Python for 10-25 s at 10^5, which would otherwise hold up a daily build)."""
         nonlocal routing
         newest_first = list(reversed(bundles))
         cache = route_cache(out, generator, fresh=not incremental)
