@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cbor2
+import libipld
 
 from disclosure._internal.pagefind_index import IndexedPage, read_bundle
 from disclosure._internal.pagefind_write import write_bundle
@@ -131,7 +131,7 @@ def tree(root: Path) -> dict[str, bytes]:
 def decode(path: Path) -> Any:
     data = gzip.decompress(path.read_bytes())
     assert data.startswith(b"pagefind_dcd")
-    return cbor2.loads(data[12:])
+    return libipld.decode_dag_cbor(data[12:])
 
 
 S = entries("case", 70, 1)

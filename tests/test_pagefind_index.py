@@ -6,7 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-import cbor2
+import libipld
 import pytest
 
 from disclosure._internal.pagefind_index import BundleFormatError, read_bundle
@@ -42,7 +42,7 @@ def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:
         read(copy)
     (copy / "pagefind-entry.json").write_text(json.dumps(entry))
     meta = next(copy.glob("*.pf_meta"))
-    meta.write_bytes(gzip.compress(b"pagefind_dcd" + cbor2.dumps(["1.5.2", [], [], []])))
+    meta.write_bytes(gzip.compress(b"pagefind_dcd" + libipld.encode_dag_cbor(["1.5.2", [], [], []])))
     with pytest.raises(BundleFormatError, match="six fields"):
         read(copy)
     meta.write_bytes(b"not gzip")
@@ -50,6 +50,9 @@ def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:
         read(copy)
     chunk = next(copy.glob("index/*.pf_index"))
     meta.write_bytes((built.full / meta.name).read_bytes())
-    chunk.write_bytes(gzip.compress(b"pagefind_dcd" + cbor2.dumps([[["x", [[10_000, [1], []]]]]])))
+    chunk.write_bytes(gzip.compress(b"pagefind_dcd" + libipld.encode_dag_cbor([[["x", [[10_000, [1], []]]]]])))
     with pytest.raises(BundleFormatError):
+        read(copy)
+    chunk.write_bytes(gzip.compress(b"pagefind_dcd" + b"\xff\x00"))  # gzip and header, then no CBOR
+    with pytest.raises(BundleFormatError, match="not CBOR"):
         read(copy)

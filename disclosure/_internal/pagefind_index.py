@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cbor2
+import libipld
 
 PAGEFIND_VERSION = "1.5.2"
 INDEX_CHUNK_SIZE = 20000  # options.rs default_index_chunk_size: locations per index chunk
@@ -306,6 +306,6 @@ def load(path: Path) -> Any:
     except OSError as exc:
         raise BundleFormatError(f"{path}: missing ({exc})") from exc
     try:
-        return cbor2.loads(unzip(raw, str(path)))
-    except cbor2.CBORDecodeError as exc:
+        return libipld.decode_dag_cbor(unzip(raw, str(path)))
+    except ValueError as exc:
         raise BundleFormatError(f"{path}: not CBOR ({exc})") from exc

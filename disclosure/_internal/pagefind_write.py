@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cbor2
+import libipld
 
 from disclosure._internal.pagefind_index import (
     DATA_DIRS,
@@ -389,7 +389,7 @@ def _emit(index: _Index, language: str, target: Path, chunk_size: ChunkSize) -> 
     index_names: dict[str, str] = {}
     meta_chunks = []
     for chunk in chunks:
-        encoded = cbor2.dumps([chunk])
+        encoded = libipld.encode_dag_cbor([chunk])
         name = _short(f"{language}_{pagefind_hash(encoded)}", floor, index_names)
         _write(target / "index" / f"{name}.pf_index", encoded, level=7)
         meta_chunks.append([chunk[0][0], chunk[-1][0], name])
@@ -403,13 +403,13 @@ def _emit(index: _Index, language: str, target: Path, chunk_size: ChunkSize) -> 
     meta_filters = []
     for filter_name in sorted(index.filters):
         by_value = index.filters[filter_name]
-        encoded = cbor2.dumps([filter_name, [[value, by_value[value]] for value in sorted(by_value)]])
+        encoded = libipld.encode_dag_cbor([filter_name, [[value, by_value[value]] for value in sorted(by_value)]])
         name = _short(f"{language}_{pagefind_hash(encoded)}", floor, filter_names)
         _write(target / "filter" / f"{name}.pf_filter", encoded)
         meta_filters.append([filter_name, name])
 
     meta = [PAGEFIND_VERSION, index.meta_pages, meta_chunks, meta_filters, index.sorts, index.meta_fields]
-    encoded = cbor2.dumps(meta)
+    encoded = libipld.encode_dag_cbor(meta)
     name = f"{language}_{pagefind_hash(encoded)[:floor]}"  # the meta name keeps language + 8 hex
     _write(target / f"pagefind.{name}.pf_meta", encoded)
     return name
