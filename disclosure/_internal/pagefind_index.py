@@ -47,6 +47,7 @@ import libipld
 PAGEFIND_VERSION = "1.5.2"
 INDEX_CHUNK_SIZE = 20000  # options.rs default_index_chunk_size: locations per index chunk
 HEADER = b"pagefind_dcd"
+GZIP_WBITS = 31  # zlib's wbits for the gzip format, which every Pagefind data file is in
 DATA_DIRS = ("fragment", "index", "filter")
 PAGE_TAG = "[0-9a-z]+"  # what write_bundle accepts as a page tag
 TAG = re.compile(rf"_{PAGE_TAG}-(?=[0-9a-f]+$)")  # the tag of a fragment name: "zh-cn_<tag>-<hex>"
@@ -292,7 +293,7 @@ def sorted_values(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 def unzip(raw: bytes, name: str) -> bytes:
     try:
-        data = zlib.decompress(raw, wbits=31)
+        data = zlib.decompress(raw, wbits=GZIP_WBITS)
     except zlib.error as exc:
         raise BundleFormatError(f"{name}: not gzip ({exc})") from exc
     if not data.startswith(HEADER):

@@ -10,7 +10,6 @@ format is described in ``pagefind_index``.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -21,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import libipld
+from zlib_ng import zlib_ng
 
 from disclosure._internal.pagefind_index import (
     DATA_DIRS,
+    GZIP_WBITS,
     HEADER,
     INDEX_CHUNK_SIZE,
     PAGE_TAG,
@@ -437,10 +438,12 @@ def _short(full: str, floor: int, taken: dict[str, str]) -> str:
 
 
 def _write(path: Path, encoded: bytes, level: int = 9) -> None:
-    """Pagefind gzips at flate2's best (miniz level 9).  zlib 9 on the metadata and filters (small,
-    and the metadata is fetched whole by the first query); index chunks at zlib 7: as small as
-    Pagefind's own (measured +0.07%), at a third of zlib 9's CPU (0.15 s against 0.45 s for 3,000 pages)."""
-    _create(path, gzip.compress(HEADER + encoded, compresslevel=level, mtime=0))
+    """Pagefind gzips at flate2's best (miniz level 9); zlib-ng compresses 2-4x faster than zlib at
+    the same level.  Level 9 on the metadata and filters (small, and the metadata is fetched whole
+    by the first query: zlib-ng 9 makes it smaller than zlib 9); index chunks at 7, 0.7 % larger
+    than zlib 7 at half its CPU, which was the largest part of editing a bundle (docs/benchmarks.md,
+    session 12).  The gzip header has no time or name, so the bytes depend on the content alone."""
+    _create(path, zlib_ng.compress(HEADER + encoded, level, wbits=GZIP_WBITS))
 
 
 def _create(path: Path, data: bytes, *, like: Path | None = None) -> None:
