@@ -196,6 +196,9 @@ def _build(
     _remove_stale_builds(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
     scratch: Path | None = None
+    # The spare's outdated search bundles go here, to be deleted after the swap (in the background
+    # from the command line); a build cut short leaves it to the next, as it does its staging folder.
+    discard: Path | None = None
     routing: Beside[tuple[int, float]] | None = None
 
     def start_routing(bundles: Sequence[Bundle]) -> None:
@@ -246,9 +249,10 @@ def _build(
         with steps.step("index", "建立搜索索引……"):
             kept = spare.bundles if spare else {}
             assert routing is not None  # the renderer planned the bundles
+            discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
             try:
                 bundles = index_bundles(
-                    staging, site.result, out, kept, routing, site.workers, scratch, steps.timings
+                    staging, site.result, out, kept, routing, site.workers, scratch, steps.timings, discard
                 )
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
@@ -272,10 +276,13 @@ def _build(
             if replaced is not None:
                 _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
             remove_stale_states(out)
+        _delete(discard, background=background_cleanup)
     except BaseException:
         if routing is not None:
             routing.stop()  # before the folder it writes to goes
-        shutil.rmtree(staging, ignore_errors=True)
+        for leftover in (staging, discard):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
         raise
     finally:
         if scratch is not None:

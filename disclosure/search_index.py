@@ -70,10 +70,13 @@ def index_bundles(
     workers: int,
     scratch: Path,
     timings: dict[str, float],
+    discard: Path,
 ) -> Counter[str]:
     """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else edited or written
     from indexed pages; returns how many were made each way.  ``kept`` names the bundles already
-    in ``site_dir`` (a spare's), with their keys.
+    in ``site_dir`` (a spare's), with their keys; the spare's other bundles are moved into
+    ``discard`` (a folder on the same file system), which the caller deletes when it suits it:
+    deleting them here took about 1.4 s of a weekly build at 10^5 (some 200 folders of 400 files).
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
     the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
@@ -92,7 +95,7 @@ def index_bundles(
     for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
         if entry.name not in keep and entry.name != ROUTE_DIR:
             if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
+                os.rename(entry.path, discard / entry.name)
             else:
                 os.unlink(entry.path)
     if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads

@@ -334,6 +334,7 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
         report = build_site(signed_releases.root, as_of, out)
         trees.append(os.stat(out).st_ino)
         made.update(report.bundles)
+        assert not list(tmp_path.glob(".build.building-*"))  # the spare's outdated bundles went too
         if served is not None:
             assert tree_state(spare) == served  # not one byte of the replaced site changed
             assert report.reused > 0
