@@ -207,7 +207,8 @@ def _build(
         nonlocal routing
         newest_first = list(reversed(bundles))
         cache = route_cache(out, generator, fresh=not incremental)
-        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache))
+        bases = previous.bundles if previous else {}
+        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
 
     try:
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty

@@ -34,7 +34,13 @@ from disclosure.site.bundles import (
     search_entry_sorts,
 )
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output
-from disclosure.site.routing import ROUTE_DIR, RoutedRecord, bundle_route_counts, route_table_of_counts
+from disclosure.site.routing import (
+    ROUTE_DIR,
+    RoutedRecord,
+    bundle_route_counts,
+    rebased_route_counts,
+    route_table_of_counts,
+)
 
 SHM = Path("/dev/shm")
 SCRATCH_PREFIX = "disclosure-index-"
@@ -147,17 +153,26 @@ def index_bundles(
     return made
 
 
-def write_routes(newest_first: list[Bundle], folder: Path, cache: Path | None = None) -> tuple[int, float]:
+def write_routes(
+    newest_first: list[Bundle],
+    folder: Path,
+    cache: Path | None = None,
+    bases: Mapping[str, str] | None = None,
+) -> tuple[int, float]:
     """Write the routing table's shards into ``folder``; returns their number and the seconds it took.
 
     A spare's shards that hold the same bytes stay (a daily build at 10^5 changed 1,352 of 32,768).
     Each bundle's key counts are read from ``cache`` when an earlier build left them there under
-    the bundle's key, else counted and left there; the cache then keeps only this build's bundles.
+    the bundle's key, else counted and left there, with its records' routed texts by digest; the
+    cache then keeps only this build's bundles.  A bundle that changed is counted from the cached
+    version of the bundle of the same name in ``bases`` (name: key, the previous build's bundles)
+    when it gained or lost fewer records than it holds: only those records' keys are counted.
     """
     start = time.perf_counter()
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    routes = route_table_of_counts(_route_counts(bundle, cache) for bundle in newest_first)
+    bases = bases or {}
+    routes = route_table_of_counts(_route_counts(b, cache, bases.get(b.name)) for b in newest_first)
     folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
     names = {f"{number}.json" for number in range(len(routes.files))}
     remove_files(folder, (name for name in os.listdir(folder) if name not in names))
@@ -170,26 +185,50 @@ def write_routes(newest_first: list[Bundle], folder: Path, cache: Path | None = 
             pass
         replace_file(path, shard)
     if cache is not None:
-        counted = {f"{bundle.key}.json" for bundle in newest_first}
+        counted = {f"{b.key}{suffix}" for b in newest_first for suffix in (_COUNTS, _RECORDS)}
         remove_files(cache, (name for name in os.listdir(cache) if name not in counted))
     return routes.shards, time.perf_counter() - start
 
 
-def _route_counts(bundle: Bundle, cache: Path | None) -> Mapping[str, int]:
-    """The bundle's ``bundle_route_counts``, from ``cache`` if it holds them (a file that will not
-    parse is counted again and replaced)."""
-    path = None if cache is None else cache / f"{bundle.key}.json"
-    if path is not None:
-        try:
-            counts = orjson.loads(path.read_bytes())
-            if isinstance(counts, dict):
-                return counts
-        except (OSError, orjson.JSONDecodeError):
-            pass
-    counts = bundle_route_counts(RoutedRecord(r.exact_texts, r.district) for r in bundle.records)
-    if path is not None:
-        replace_file(path, orjson.dumps(counts))
+_COUNTS, _RECORDS = ".json", ".records.json"  # a bundle's files in the route-key cache
+
+
+def _route_counts(bundle: Bundle, cache: Path | None, base_key: str | None) -> Mapping[str, int]:
+    """The bundle's ``bundle_route_counts``, from ``cache`` if it holds them or those of its base
+    (a file that will not parse is counted again and replaced)."""
+    if cache is None:
+        return bundle_route_counts(RoutedRecord(r.exact_texts, r.district) for r in bundle.records)
+    path = cache / f"{bundle.key}{_COUNTS}"
+    try:
+        counts = orjson.loads(path.read_bytes())
+        if isinstance(counts, dict):
+            return counts
+    except (OSError, orjson.JSONDecodeError):
+        pass
+    records = {r.digest: RoutedRecord(r.exact_texts, r.district) for r in bundle.records}
+    rebased = _rebased(cache, base_key, records) if base_key is not None else None
+    counts = rebased if rebased is not None else bundle_route_counts(records.values())
+    texts = {digest: [record.district, *record.texts] for digest, record in records.items()}
+    replace_file(cache / f"{bundle.key}{_RECORDS}", orjson.dumps(texts))
+    replace_file(path, orjson.dumps(counts))  # last: its presence says the bundle is complete
     return counts
+
+
+def _rebased(cache: Path, base_key: str, records: Mapping[str, RoutedRecord]) -> dict[str, int] | None:
+    """``rebased_route_counts`` from the cached base bundle, or None where the cache does not
+    hold it whole or more than half would change (counting afresh is then as cheap)."""
+    try:
+        base = orjson.loads((cache / f"{base_key}{_COUNTS}").read_bytes())
+        texts = orjson.loads((cache / f"{base_key}{_RECORDS}").read_bytes())
+        if not (isinstance(base, dict) and isinstance(texts, dict)):
+            return None
+        gone = [RoutedRecord(tuple(t[1:]), t[0]) for digest, t in texts.items() if digest not in records]
+        new = [record for digest, record in records.items() if digest not in texts]
+        if len(gone) + len(new) >= len(records):
+            return None
+        return rebased_route_counts(base, gone, new)
+    except (OSError, orjson.JSONDecodeError, TypeError, IndexError):  # not as this code writes them
+        return None
 
 
 def _write_bundles(

@@ -53,7 +53,9 @@ def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(
     (cache / "0123.json").write_text("{}")  # a bundle no longer built
     write_routes(newest_first, cached, cache)
     assert _files(cached) == _files(plain)
-    assert {p.name for p in cache.iterdir()} == {f"{b.key}.json" for b in newest_first}
+    assert {p.name for p in cache.iterdir()} == {
+        f"{b.key}{suffix}" for b in newest_first for suffix in (".json", ".records.json")
+    }
     # Read, not counted again: a bundle's counts emptied by hand empty its keys from the table.
     emptied = cache / f"{newest_first[0].key}.json"
     emptied.write_text("{}")
@@ -64,6 +66,34 @@ def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(
     write_routes(newest_first, cached, cache)
     assert _files(cached) == _files(plain)
     assert orjson.loads(emptied.read_bytes())
+
+
+def test_a_changed_bundle_is_counted_from_its_last_version(signed_releases: SignedTree, tmp_path: Path) -> None:
+    records = sample_records(signed_releases)
+    before = list(reversed(plan_bundles(records, cap=10)))
+    cache = tmp_path / "cache"
+    write_routes(before, tmp_path / "before", cache)
+    changed = max(before, key=lambda b: len(b.records))
+    planted = {**orjson.loads((cache / f"{changed.key}.json").read_bytes()), "假键": 1}
+    # The week: a record gone from the biggest bundle, which is rebuilt under the same name.
+    after = [Bundle(b.name, b.records[1:]) if b is changed else b for b in before]
+    plain = tmp_path / "plain"
+    write_routes(after, plain)
+    bases = {b.name: b.key for b in before}
+    write_routes(after, tmp_path / "rebased", cache, bases)
+    assert _files(tmp_path / "rebased") == _files(plain)
+    # Counted from the base, not afresh: a key planted in the base's counts shows in the table.
+    new_key = Bundle(changed.name, changed.records[1:]).key
+    write_routes(before, tmp_path / "before", cache)  # the base back in the cache (it was pruned)
+    (cache / f"{changed.key}.json").write_bytes(orjson.dumps(planted))
+    write_routes(after, tmp_path / "planted", cache, bases)
+    assert "假键" in orjson.loads((cache / f"{new_key}.json").read_bytes())
+    assert _files(tmp_path / "planted") != _files(plain)
+    # A base whose records could not have been in it is not used: counted afresh.
+    (cache / f"{new_key}.json").unlink()
+    (cache / f"{changed.key}.json").write_text("{}")
+    write_routes(after, tmp_path / "fallback", cache, bases)
+    assert _files(tmp_path / "fallback") == _files(plain)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
