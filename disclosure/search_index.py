@@ -216,7 +216,8 @@ def _route_counts(bundle: Bundle, cache: Path | None, base_key: str | None) -> M
 
 def _rebased(cache: Path, base_key: str, records: Mapping[str, RoutedRecord]) -> dict[str, int] | None:
     """``rebased_route_counts`` from the cached base bundle, or None where the cache does not
-    hold it whole or more than half would change (counting afresh is then as cheap)."""
+    hold it whole or as many records came and went as the bundle holds (counting it afresh is
+    then no dearer)."""
     try:
         base = orjson.loads((cache / f"{base_key}{_COUNTS}").read_bytes())
         texts = orjson.loads((cache / f"{base_key}{_RECORDS}").read_bytes())

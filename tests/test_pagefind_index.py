@@ -50,7 +50,9 @@ def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:
         read(copy)
     chunk = next(copy.glob("index/*.pf_index"))
     meta.write_bytes((built.full / meta.name).read_bytes())
-    chunk.write_bytes(gzip.compress(b"pagefind_dcd" + libipld.encode_dag_cbor([[["x", [[10_000, [1], []]]]]])))
+    chunk.write_bytes(
+        gzip.compress(b"pagefind_dcd" + libipld.encode_dag_cbor([[["x", [[10_000, [1], []]]]]]))
+    )
     with pytest.raises(BundleFormatError):
         read(copy)
     chunk.write_bytes(gzip.compress(b"pagefind_dcd" + b"\xff\x00"))  # gzip and header, then no CBOR

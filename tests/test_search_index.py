@@ -68,7 +68,9 @@ def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(
     assert orjson.loads(emptied.read_bytes())
 
 
-def test_a_changed_bundle_is_counted_from_its_last_version(signed_releases: SignedTree, tmp_path: Path) -> None:
+def test_a_changed_bundle_is_counted_from_its_last_version(
+    signed_releases: SignedTree, tmp_path: Path
+) -> None:
     records = sample_records(signed_releases)
     before = list(reversed(plan_bundles(records, cap=10)))
     cache = tmp_path / "cache"

@@ -137,7 +137,9 @@ def test_every_substring_routes_to_its_bundle() -> None:
 def test_counts_rebased_on_an_earlier_bundle_equal_counts_from_scratch() -> None:
     rng = random.Random(7)
     districts = ["鼓楼区", "台江区", ""]
-    records = [RoutedRecord((name, f"榕市监罚〔2026〕{i}号"), districts[i % 3]) for i, name in enumerate(NAMES * 3)]
+    records = [
+        RoutedRecord((name, f"榕市监罚〔2026〕{i}号"), districts[i % 3]) for i, name in enumerate(NAMES * 3)
+    ]
     for _ in range(20):
         before = rng.sample(records, 12)
         gone = rng.sample(before, 3)

@@ -404,7 +404,9 @@ def _emit(index: _Index, language: str, target: Path, chunk_size: ChunkSize) -> 
     meta_filters = []
     for filter_name in sorted(index.filters):
         by_value = index.filters[filter_name]
-        encoded = libipld.encode_dag_cbor([filter_name, [[value, by_value[value]] for value in sorted(by_value)]])
+        encoded = libipld.encode_dag_cbor(
+            [filter_name, [[value, by_value[value]] for value in sorted(by_value)]]
+        )
         name = _short(f"{language}_{pagefind_hash(encoded)}", floor, filter_names)
         _write(target / "filter" / f"{name}.pf_filter", encoded)
         meta_filters.append([filter_name, name])
