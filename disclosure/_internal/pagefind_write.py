@@ -440,11 +440,12 @@ def _short(full: str, floor: int, taken: dict[str, str]) -> str:
 
 
 def _write(path: Path, encoded: bytes, level: int = 9) -> None:
-    """Pagefind gzips at flate2's best (miniz level 9); zlib-ng compresses 2-4x faster than zlib at
+    """Pagefind gzips at flate2's best (miniz level 9); zlib-ng compresses 2-3x faster than zlib at
     the same level.  Level 9 on the metadata and filters (small, and the metadata is fetched whole
     by the first query: zlib-ng 9 makes it smaller than zlib 9); index chunks at 7, 0.7 % larger
-    than zlib 7 at half its CPU, which was the largest part of editing a bundle (docs/benchmarks.md,
-    session 12).  The gzip header has no time or name, so the bytes depend on the content alone."""
+    than zlib 7 at half its CPU: gzip was the largest single cost of editing a bundle once the CBOR
+    was encoded in Rust (docs/benchmarks.md, session 12).  The gzip header has no time or name,
+    so the bytes depend on the content alone."""
     _create(path, zlib_ng.compress(HEADER + encoded, level, wbits=GZIP_WBITS))
 
 
