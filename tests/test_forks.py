@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.forks import Beside, split_over_forks
+from disclosure._internal.forks import Beside, SharesBeside, split_over_forks
 
 
 def wait_for(path: Path) -> None:
@@ -73,3 +73,38 @@ def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
     routing.stop()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_shares_beside_run_while_the_caller_works_and_come_back_in_order(tmp_path: Path) -> None:
+    def task(start: int, stop: int) -> tuple[int, int, int]:
+        (tmp_path / f"{start}").write_text("")
+        return start, stop, os.getpid()
+
+    with SharesBeside(9, 3, task) as shares:
+        for start in (0, 3, 6):
+            wait_for(tmp_path / f"{start}")  # every share ran before anyone asked for the results
+        results = shares.result()
+    assert [(start, stop) for start, stop, _ in results] == [(0, 3), (3, 6), (6, 9)]
+    assert os.getpid() not in {pid for _, _, pid in results}
+    assert SharesBeside(1, 3, task).result() == [(0, 1, os.getpid())]  # too little to fork: here
+
+
+def test_a_failing_share_raises_in_the_caller_and_stopping_reaps_the_workers(tmp_path: Path) -> None:
+    def task(start: int, stop: int) -> None:
+        if start == 0:
+            raise ValueError("列不出文件夹")
+        (tmp_path / f"{os.getpid()}").write_text("")
+        if start > 1:
+            time.sleep(60)
+
+    with pytest.raises(ValueError, match="列不出"):  # once every share has ended
+        SharesBeside(2, 2, task).result()
+    shares = SharesBeside(2, 2, lambda start, stop: task(start + 2, stop))
+    deadline = time.monotonic() + 30
+    while len(list(tmp_path.iterdir())) < 3:
+        assert time.monotonic() < deadline, "the shares did not start"
+        time.sleep(0.01)
+    shares.stop()
+    for pid_file in tmp_path.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.name), 0)

@@ -43,8 +43,8 @@ def test_list_tree_gives_files_and_folders_and_skips_top_level_names(tmp_path: P
     assert sorted(folders) == ["a", "a/b", "empty"]
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_list_tree_finds_what_os_walk_finds_at_every_depth(tmp_path: Path, threads: int) -> None:
+@pytest.mark.parametrize("processes", [1, 3])
+def test_list_tree_finds_what_os_walk_finds_at_every_depth(tmp_path: Path, processes: int) -> None:
     for number in range(40):  # a site's shape: kinds, then a folder per record, some deeper
         relative = f"{('penalty', 'entity', 'list')[number % 3]}/{number}/index.html"
         if number % 7 == 0:
@@ -57,7 +57,7 @@ def test_list_tree_finds_what_os_walk_finds_at_every_depth(tmp_path: Path, threa
         relative = os.path.relpath(folder, tmp_path)
         expected_folders |= {os.path.normpath(f"{relative}/{name}") for name in names}
         expected_files |= {os.path.normpath(f"{relative}/{name}") for name in file_names}
-    files, folders = list_tree(tmp_path, threads=threads)
+    files, folders = list_tree(tmp_path, processes=processes)
     assert sorted(files) == sorted(expected_files) and len(files) == len(set(files))
     assert sorted(folders) == sorted(expected_folders) and len(folders) == len(set(folders))
 

@@ -9,6 +9,7 @@ travel; exceptions raised in a child come back to the parent.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -17,27 +18,66 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 Task = Callable[[int, int], T]
 
-_TASK: Task[Any] | None = None  # set only while a pool runs; the children inherit it at fork
+_TASK: Task[Any] | None = None  # in a pool's worker: the task its shares run (set at its start)
 
 
 def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int = 2) -> list[T]:
     """Call ``task(start, stop)`` over ``[0, count)``: in ``workers`` forked processes, each one share,
     when there are two workers or more, ``count >= at_least`` and the platform can fork; else here.
     Returns what each share's call returned (pickled back from the children), in order."""
+    return SharesBeside(count, workers, task, at_least=at_least).result()
+
+
+class SharesBeside(Generic[T]):
+    """``split_over_forks`` started now: the shares run in forked processes while the caller goes
+    on, and ``result()`` waits for them (listing a folder while the build reads its states).
+
+    The workers are forked at once, so start it before the caller builds large data it does not
+    need, and ``stop()`` it on giving up (as a context manager it is stopped on leaving the block).
+    """
+
+    def __init__(self, count: int, workers: int, task: Task[T], *, at_least: int = 2) -> None:
+        self._pool: multiprocessing.pool.Pool | None = None
+        self._results: list[T] = []
+        if workers < 2 or count < at_least or "fork" not in multiprocessing.get_all_start_methods():
+            self._results = [task(0, count)]
+            return
+        bounds = [count * i // workers for i in range(workers + 1)]
+        # Forked workers inherit the task from their start-up arguments: nothing is pickled.
+        self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task,))
+        self._pending = self._pool.starmap_async(_run_share, zip(bounds, bounds[1:], strict=False))
+
+    def result(self) -> list[T]:
+        """What each share returned, in order; a share's exception is raised here, once every
+        share has ended."""
+        if self._pool is not None:
+            try:
+                self._results = self._pending.get()
+            finally:
+                self.stop()
+        return self._results
+
+    def stop(self) -> None:
+        """Stop the workers if they still run, and reap them; harmless once they have ended."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> SharesBeside[T]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _set_task(task: Task[Any]) -> None:
     global _TASK
-    if workers < 2 or count < at_least or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(0, count)]
-    bounds = [count * i // workers for i in range(workers + 1)]
     _TASK = task
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.starmap(_run_share, zip(bounds, bounds[1:], strict=False))
-    finally:
-        _TASK = None
 
 
 def _run_share(start: int, stop: int) -> Any:
-    assert _TASK is not None, "split_over_forks sets the task before forking"
+    assert _TASK is not None, "the pool's initializer sets the task"
     return _TASK(start, stop)
 
 
