@@ -37,7 +37,9 @@ from disclosure._internal.forks import Beside
 from disclosure._internal.states import (
     LATEST_FILE,
     BuildState,
+    TreeState,
     load_state,
+    load_tree_state,
     remove_stale_states,
     route_cache,
     spare_path,
@@ -176,7 +178,7 @@ def _build(
     lister = TreeListing(spare_dir, skip=frozenset({"pagefind"})) if listing else None
     with steps.step("state", "读取上次构建的记录……"), lister or contextlib.nullcontext():
         previous = load_state(out, out, generator) if incremental else None
-        spare = load_state(out, spare_dir, generator) if incremental else None
+        spare = load_tree_state(out, spare_dir, generator) if incremental else None
         if spare is not None and lister is not None:
             spare_tree = lister.result()
     with steps.step("verify", "核验发布批次……"):
@@ -317,7 +319,7 @@ def generator_fingerprint(config: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _remove_untracked(tree: Path, spare: BuildState, files: list[str], folders: list[str]) -> set[str]:
+def _remove_untracked(tree: Path, spare: TreeState, files: list[str], folders: list[str]) -> set[str]:
     """Remove the spare's files (``files``, listed with its ``folders``) that its state does not key
     (Pelican's pages, the theme, unkeyed pages: all written afresh) before anything is written;
     returns their folders.  Its search bundles are sorted out by ``search_index.index_bundles``."""

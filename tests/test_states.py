@@ -8,7 +8,9 @@ from pathlib import Path
 
 from disclosure._internal.states import (
     BuildState,
+    TreeState,
     load_state,
+    load_tree_state,
     remove_stale_states,
     route_cache,
     spare_path,
@@ -48,7 +50,9 @@ def test_a_state_follows_its_folder_through_renames(tmp_path: Path) -> None:
     assert load_state(out, out, GENERATOR) == state
     out.rename(spare_path(out))  # the next swap
     assert load_state(out, spare_path(out), GENERATOR) == state
+    assert load_tree_state(out, spare_path(out), GENERATOR) == TreeState(state.files, state.bundles)
     assert load_state(out, out, GENERATOR) is None  # no folder there now
+    assert load_tree_state(out, out, GENERATOR) is None
 
 
 def test_a_state_is_refused_for_another_generator_or_another_build(tmp_path: Path) -> None:
@@ -56,8 +60,10 @@ def test_a_state_is_refused_for_another_generator_or_another_build(tmp_path: Pat
     latest, state = made(out)
     write_state(out, out, latest, state)
     assert load_state(out, out, "fedcba9876543210") is None
+    assert load_tree_state(out, out, "fedcba9876543210") is None
     (out / "latest.json").write_text(latest.replace("11-24", "11-25"))  # a build whose state never landed
     assert load_state(out, out, GENERATOR) is None
+    assert load_tree_state(out, out, GENERATOR) is None
 
 
 def test_only_the_site_s_and_the_spare_s_states_are_kept(tmp_path: Path) -> None:

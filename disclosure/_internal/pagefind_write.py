@@ -172,11 +172,13 @@ def edit_bundle(
         index.sorts = sort_orders(new_sorts)
 
         _make_folders(target)
+        # Plain strings: a weekly build links some 300,000 fragments, and two Path joins a link
+        # cost about a second of CPU.
+        old_fragments, new_fragments = f"{source}/fragment", f"{target}/fragment"
         for number in kept:
             name = _tagged(untagged[number], language, page_tag)
             _link(
-                source / "fragment" / f"{old_pages[number][0]}.pf_fragment",
-                target / "fragment" / f"{name}.pf_fragment",
+                f"{old_fragments}/{old_pages[number][0]}.pf_fragment", f"{new_fragments}/{name}.pf_fragment"
             )
             index.meta_pages[renumber[number]] = [name, old_pages[number][1]]
         for page, short in zip(add, added_names, strict=True):
@@ -470,7 +472,7 @@ def _create(path: Path, data: bytes, *, like: Path | None = None) -> None:
         os.close(fd)
 
 
-def _link(existing: Path, path: Path) -> None:
+def _link(existing: str | Path, path: str | Path) -> None:
     """``path`` as another name of ``existing`` (a copy across file systems)."""
     try:
         os.link(existing, path)

@@ -17,6 +17,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -30,11 +31,19 @@ ROUTE_CACHE_PREFIX = "routes-"
 
 
 @dataclass
-class BuildState:
-    """What the next build reuses: files by their inputs, bundles, the verified history and tallies."""
+class TreeState:
+    """What a folder holds as its build made it: files by their inputs, and search bundles.  All a
+    build needs of the spare it starts from."""
 
     files: dict[str, Reusable]
     bundles: dict[str, str]  # bundle name -> key
+
+
+@dataclass
+class BuildState(TreeState):
+    """What the next build reuses of the site in place: its files and bundles, the pages each
+    bundle indexes, the verified history and the tallies."""
+
     pages: dict[str, tuple[str, str]]  # URL -> (bundle it is indexed in, digest of its entry)
     history: VerifiedHistory
     tallier: Tallier
@@ -72,24 +81,42 @@ def load_state(out: Path, tree: Path, generator: str) -> BuildState | None:
     """What ``tree`` (the site in ``out``, or its spare) was made from, if it is the build the state
     describes and this build's generator made it."""
     try:
-        state = orjson.loads(_state_path(out, tree).read_bytes())
-        current = (tree / LATEST_FILE).read_text()
-        if state.get("latest") != current or json.loads(current).get("generator") != generator:
+        state = _load(out, tree, generator)
+        if state is None:
             return None
-        files = state["files"]
         return BuildState(
-            files=dict(
-                zip(
-                    files["paths"], map(Reusable, files["keys"], files["sizes"], files["mtimes"]), strict=True
-                )
-            ),
-            bundles=dict(state["bundles"]),
+            **_tree_fields(state),
             pages={url: (bundle, digest) for url, (bundle, digest) in state["pages"].items()},
             history=VerifiedHistory.from_json(state["history"]),
             tallier=Tallier.from_json(state["tallies"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no usable state: build everything
+
+
+def load_tree_state(out: Path, tree: Path, generator: str) -> TreeState | None:
+    """``load_state`` without the history, tallies and pages, which a build takes from the site in
+    place and never from its spare: reading the spare's history took 0.6-0.9 s at 10^5 records."""
+    try:
+        state = _load(out, tree, generator)
+        return None if state is None else TreeState(**_tree_fields(state))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _load(out: Path, tree: Path, generator: str) -> dict[str, Any] | None:
+    """The state file of ``tree``, parsed, if it names the tree's ``latest.json`` and ``generator``."""
+    state = orjson.loads(_state_path(out, tree).read_bytes())
+    current = (tree / LATEST_FILE).read_text()
+    if state.get("latest") != current or json.loads(current).get("generator") != generator:
+        return None
+    return state  # type: ignore[no-any-return]
+
+
+def _tree_fields(state: dict[str, Any]) -> dict[str, Any]:
+    files = state["files"]
+    reusable = map(Reusable, files["keys"], files["sizes"], files["mtimes"])
+    return {"files": dict(zip(files["paths"], reusable, strict=True)), "bundles": dict(state["bundles"])}
 
 
 def remove_stale_states(out: Path) -> None:
