@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.tree import link_file, list_tree, remove_empty_folders, remove_files, replace_file
+from disclosure._internal.tree import (
+    LISTING_FORK_AT,
+    link_file,
+    list_tree,
+    remove_empty_folders,
+    remove_files,
+    replace_file,
+)
 
 
 def test_replace_file_leaves_a_hard_linked_twin_as_it_was(tmp_path: Path) -> None:
@@ -45,7 +52,7 @@ def test_list_tree_gives_files_and_folders_and_skips_top_level_names(tmp_path: P
 
 @pytest.mark.parametrize("processes", [1, 3])
 def test_list_tree_finds_what_os_walk_finds_at_every_depth(tmp_path: Path, processes: int) -> None:
-    for number in range(40):  # a site's shape: kinds, then a folder per record, some deeper
+    for number in range(LISTING_FORK_AT + 100):  # a site's shape: kinds, a folder per record, some deeper
         relative = f"{('penalty', 'entity', 'list')[number % 3]}/{number}/index.html"
         if number % 7 == 0:
             relative = f"list/{number}/page/{number % 4}/深/index.html"

@@ -18,6 +18,9 @@ from disclosure._internal.forks import SharesBeside
 # Processes that list a site folder (TreeListing): cold metadata makes each folder a wait on the
 # disk, and only processes overlap those waits without taking turns for one interpreter.
 LISTING_PROCESSES = 8
+# Below this many folders two levels down, a tree is listed here: forking costs more (10^5
+# records make 146,000 of them; a few thousand list in a few hundredths of a second).
+LISTING_FORK_AT = 2000
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -48,7 +51,7 @@ class TreeListing:
 
     The folders two levels down (a record's, an entity's: nearly all of them) are dealt out to
     ``processes`` forked workers.  For the spare of a 10^5-record site (247,000 files, 146,000
-    folders), measured with ``/tmp/s13/walkproc.py``: cached, one thread took 1.0 s, the four
+    folders; docs/benchmarks.md, session 13): cached, one thread took 1.0 s, the four
     threads used until session 13 4.1-5.5 s (they took turns for the interpreter), eight
     processes 1.3 s; with the page cache dropped, one thread 7.8 s, four threads 5.5 s, eight
     processes 3.3 s.  Use it as a context manager, or ``stop()`` it on giving up.
@@ -57,7 +60,10 @@ class TreeListing:
     def __init__(self, root: Path, *, skip: frozenset[str] = frozenset(), processes: int = LISTING_PROCESSES):
         self._files, self._folders, deeper = _walk(str(root), [""], skip, depth=2)
         self._shares = SharesBeside(
-            len(deeper), processes, lambda start, stop: _walk(str(root), deeper[start:stop])[:2], at_least=1
+            len(deeper),
+            processes,
+            lambda start, stop: _walk(str(root), deeper[start:stop])[:2],
+            at_least=LISTING_FORK_AT,
         )
 
     def result(self) -> tuple[list[str], list[str]]:
