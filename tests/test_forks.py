@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.forks import Beside, SharesBeside, split_over_forks
+from disclosure._internal.forks import Beside, SharesBeside, balanced_shares, split_over_forks
 
 
 def wait_for(path: Path) -> None:
@@ -56,7 +56,10 @@ def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
 
     def task() -> None:
-        pid_file.write_text(str(os.getpid()))
+        # Whole or not at all: killed between creating the file and writing it, the child would
+        # leave an empty file for the test to read.
+        pid_file.with_suffix(".part").write_text(str(os.getpid()))
+        pid_file.with_suffix(".part").rename(pid_file)
         time.sleep(60)
 
     with pytest.raises(RuntimeError, match="caller"), Beside(task):
@@ -108,3 +111,13 @@ def test_a_failing_share_raises_in_the_caller_and_stopping_reaps_the_workers(tmp
     for pid_file in tmp_path.iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.name), 0)
+
+
+def test_balanced_shares_deal_the_costliest_first_to_the_least_loaded_share() -> None:
+    costs = [1.0] * 40 + [30.0, 30.0, 5.0]
+    shares = balanced_shares(list(enumerate(costs)), 2, cost=lambda item: item[1])
+    assert sorted(item for share in shares for item in share) == list(enumerate(costs))  # each once
+    loads = [sum(c for _, c in share) for share in shares]
+    assert sorted(loads) == [52.0, 53.0]
+    assert [sum(index in (40, 41) for index, _ in share) for share in shares] == [1, 1]  # big ones apart
+    assert balanced_shares([], 3, cost=float) == [[], [], []]

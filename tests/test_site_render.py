@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from disclosure.site.render import Output, Reusable, balanced_shares, list_pages
+from disclosure.site.render import Output, Reusable, list_pages
 from disclosure.site.views import RecordView
 from tests.site_tree import SiteTree
 from tests.test_site_views import many_views
@@ -52,16 +52,6 @@ def test_unchanged_files_are_linked_by_the_workers_and_a_changed_one_is_made_aga
     assert (root / "penalty" / "new" / "index.html").read_text() == "新的一页"
     for relative in ("penalty/0000/index.html", "penalty/2499/index.html"):
         assert os.stat(root / relative).st_ino == os.stat(previous / relative).st_ino
-
-
-def test_balanced_shares_deal_the_costliest_first_to_the_least_loaded_share() -> None:
-    costs = [1.0] * 40 + [30.0, 30.0, 5.0]
-    shares = balanced_shares(list(enumerate(costs)), 2, cost=lambda item: item[1])
-    assert sorted(item for share in shares for item in share) == list(enumerate(costs))  # each once
-    loads = [sum(c for _, c in share) for share in shares]
-    assert sorted(loads) == [52.0, 53.0]
-    assert [sum(index in (40, 41) for index, _ in share) for share in shares] == [1, 1]  # big ones apart
-    assert balanced_shares([], 3, cost=float) == [[], [], []]
 
 
 def test_costly_files_are_made_by_different_workers(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ travel; exceptions raised in a child come back to the parent.
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 import multiprocessing.pool
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
@@ -69,6 +70,19 @@ class SharesBeside(Generic[T]):
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float]) -> list[list[T]]:
+    """``items`` dealt into ``count`` shares of nearly equal total cost: each item, costliest
+    first, to the share with the least so far (its largest share within 4/3 of the
+    best split's)."""
+    shares: list[list[T]] = [[] for _ in range(count)]
+    loads = [(0.0, number) for number in range(count)]  # a heap: (cost so far, share)
+    for item in sorted(items, key=cost, reverse=True):
+        load, number = heapq.heappop(loads)
+        shares[number].append(item)
+        heapq.heappush(loads, (load + cost(item), number))
+    return shares
 
 
 def _set_task(task: Task[Any]) -> None:

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import heapq
 import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple
 
 import jinja2
 from markupsafe import Markup
 
-from disclosure._internal.forks import split_over_forks
+from disclosure._internal.forks import balanced_shares, split_over_forks
 from disclosure._internal.tree import link_file, remove_files, replace_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
@@ -252,21 +251,6 @@ class Output:
             stat = (self.root / relative).stat()
             result[relative] = Reusable(key, stat.st_size, stat.st_mtime_ns)
         return result
-
-
-T = TypeVar("T")
-
-
-def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float]) -> list[list[T]]:
-    """``items`` dealt into ``count`` shares of nearly equal total cost: each item, costliest
-    first, to the share with the least so far (within 4/3 of the best split)."""
-    shares: list[list[T]] = [[] for _ in range(count)]
-    loads = [(0.0, number) for number in range(count)]  # a heap: (cost so far, share)
-    for item in sorted(items, key=cost, reverse=True):
-        load, number = heapq.heappop(loads)
-        shares[number].append(item)
-        heapq.heappush(loads, (load + cost(item), number))
-    return shares
 
 
 _MADE_DIRS: set[str] = set()

@@ -124,4 +124,3 @@ def exact_sequence(texts: Iterable[str]) -> str:
 def is_han(token: str) -> bool:
     """Whether a token of ``exact_tokens`` (or a word of ``exact_words``) is Han, not letters and digits."""
     return not token.isascii()
-

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Replay one incremental build from a saved site, for any checkout (issue 4's A/B comparisons).
+
+A weekly or daily build's time depends on what it starts from: the site in place, its spare and
+their states.  ``scripts/bench.py`` makes all of them afresh, so two benchmark runs compare two
+hours of a shared machine as much as two commits.  This saves them once and replays the same
+build from a fresh copy as often as asked:
+
+    .venv/bin/python scripts/replay_build.py save /tmp/snap --site /tmp/b100k/site
+    .venv/bin/python scripts/replay_build.py run /tmp/snap --releases /tmp/b100k/releases \\
+        --as-of 2026-12-01 --code /tmp/wt-old --work /tmp/replay --repeat 2 --cold
+
+``run`` copies the snapshot with ``cp -a`` (the hard links between the site and its spare and
+every modification time are kept: the build's reuse checks compare sizes and times), relabels
+both states and ``latest.json`` files for the checkout's generator (its code, theme and settings:
+a build by another generator starts over), renames each state for its copy's inode (states are
+kept by inode) and runs ``disclosure build``.  It prints the build's step line and the wall, CPU
+and peak memory that ``bench.run_step`` measures.  ``--cold`` drops the page cache first (root
+only), as a week between two builds may.  docs/benchmarks.md keeps the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import StepFailed, run_step  # noqa: E402  (the same measurement as the benchmark)
+
+SNAPSHOT_FILE = "snapshot.json"
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _companions(site: Path) -> dict[str, Path]:
+    """The site folder and what a build keeps beside it (states/states.py names them)."""
+    return {
+        "site": site,
+        "spare": site.with_name(f".{site.name}.spare"),
+        "states": site.with_name(f".{site.name}.states"),
+    }
+
+
+def save(snapshot: Path, site: Path) -> None:
+    folders = _companions(site.absolute())
+    if not folders["states"].is_dir():
+        raise SystemExit(f"{folders['states']} is missing: build {site} first")
+    snapshot.mkdir(parents=True)
+    present = [path for path in folders.values() if path.exists()]
+    subprocess.run(["cp", "-a", *map(str, present), str(snapshot)], check=True)
+    inodes = {role: os.stat(folders[role]).st_ino for role in ("site", "spare") if folders[role].exists()}
+    (snapshot / SNAPSHOT_FILE).write_text(json.dumps({"site": site.name, "inodes": inodes}) + "\n")
+
+
+def generator_of(code: Path) -> str:
+    """The generator fingerprint of the checkout at ``code``, as its own builds compute it."""
+    script = (
+        "from disclosure.build import DEFAULT_CONFIG, generator_fingerprint as g; print(g(DEFAULT_CONFIG))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd="/", capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def restore(snapshot: Path, work: Path, generator: str) -> Path:
+    """A copy of the snapshot in ``work``, its states relabelled for ``generator``; returns the site."""
+    saved = json.loads((snapshot / SNAPSHOT_FILE).read_text())
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    names = [saved["site"], f".{saved['site']}.spare", f".{saved['site']}.states"]
+    subprocess.run(
+        ["cp", "-a", *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
+    )
+    folders = _companions(work / saved["site"])
+    for role, old_inode in saved["inodes"].items():
+        latest_path = folders[role] / "latest.json"
+        latest = json.loads(latest_path.read_text())
+        latest["generator"] = generator
+        text = json.dumps(latest, sort_keys=True) + "\n"  # as build.py writes it
+        latest_path.write_text(text)
+        old_state = folders["states"] / f"{old_inode}.json"
+        state = orjson.loads(old_state.read_bytes())
+        state["latest"] = text
+        old_state.unlink()
+        (folders["states"] / f"{os.stat(folders[role]).st_ino}.json").write_bytes(orjson.dumps(state))
+    for cache in folders["states"].glob("routes-*"):
+        cache.rename(folders["states"] / f"routes-{generator}")
+    return folders["site"]
+
+
+def drop_page_cache() -> None:
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold needs root to drop the page cache: {exc}") from exc
+
+
+def run(args: argparse.Namespace) -> None:
+    code = args.code.absolute()
+    if not (code / "disclosure" / "build.py").is_file():
+        raise SystemExit(f"no checkout at {code}: the build would silently use the installed package")
+    generator = generator_of(code)
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    for number in range(1, args.repeat + 1):
+        site = restore(args.snapshot, args.work, generator)
+        if args.cold:
+            drop_page_cache()
+        argv = [sys.executable, "-m", "disclosure", "build", "--releases", str(args.releases.absolute())]
+        argv += ["--out", str(site), "--as-of", args.as_of]
+        try:
+            step = run_step(f"replay {number}", argv, args.work, args.work / "logs", env)
+        except StepFailed as exc:
+            raise SystemExit(str(exc)) from exc
+        built = next((line for line in step.stdout.splitlines() if line.startswith("built ")), "")
+        print(built)
+        print(
+            f"replay {number} ({code.name}): wall {step.seconds:.1f} s, cpu {step.cpu_seconds:.1f} s, "
+            f"peak {step.peak_rss_mb:.0f} MB, others used {step.other_cpu_seconds:.1f} cpu s",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    saving = commands.add_parser("save", help="copy a built site, its spare and states into SNAPSHOT")
+    saving.add_argument("snapshot", type=Path)
+    saving.add_argument("--site", type=Path, required=True, help="the site folder a build wrote (--out)")
+    running = commands.add_parser("run", help="replay a build from SNAPSHOT with a checkout's code")
+    running.add_argument("snapshot", type=Path)
+    running.add_argument("--releases", type=Path, required=True)
+    running.add_argument("--as-of", required=True)
+    running.add_argument(
+        "--code", type=Path, default=PROJECT, help="checkout to build with (default: this one)"
+    )
+    running.add_argument("--work", type=Path, required=True, help="scratch folder, emptied first")
+    running.add_argument("--repeat", type=int, default=1)
+    running.add_argument("--cold", action="store_true", help="drop the page cache before each build (root)")
+    args = parser.parse_args()
+    if args.command == "save":
+        save(args.snapshot, args.site)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
