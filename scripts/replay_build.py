@@ -115,17 +115,12 @@ def run(args: argparse.Namespace) -> None:
             drop_page_cache()
         argv = [sys.executable, "-m", "disclosure", "build", "--releases", str(args.releases.absolute())]
         argv += ["--out", str(site), "--as-of", args.as_of]
-        try:
+        print(f"replay {number} with {code}", flush=True)
+        try:  # prints the step's wall, CPU and peak memory, as the benchmark does
             step = run_step(f"replay {number}", argv, args.work, args.work / "logs", env)
         except StepFailed as exc:
             raise SystemExit(str(exc)) from exc
-        built = next((line for line in step.stdout.splitlines() if line.startswith("built ")), "")
-        print(built)
-        print(
-            f"replay {number} ({code.name}): wall {step.seconds:.1f} s, cpu {step.cpu_seconds:.1f} s, "
-            f"peak {step.peak_rss_mb:.0f} MB, others used {step.other_cpu_seconds:.1f} cpu s",
-            flush=True,
-        )
+        print(next((line for line in step.stdout.splitlines() if line.startswith("built ")), ""), flush=True)
 
 
 def main() -> None:

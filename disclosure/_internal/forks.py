@@ -14,12 +14,25 @@ import multiprocessing.pool
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
 Task = Callable[[int, int], T]
 
 _TASK: Task[Any] | None = None  # in a pool's worker: the task its shares run (set at its start)
+
+
+class StoppedOnExit:
+    """Work running beside the caller, as a context manager: ``stop()`` on leaving the block."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
 
 def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int = 2) -> list[T]:
@@ -29,7 +42,7 @@ def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int =
     return SharesBeside(count, workers, task, at_least=at_least).result()
 
 
-class SharesBeside(Generic[T]):
+class SharesBeside(StoppedOnExit, Generic[T]):
     """``split_over_forks`` started now: the shares run in forked processes while the caller goes
     on, and ``result()`` waits for them (listing a folder while the build reads its states).
 
@@ -65,12 +78,6 @@ class SharesBeside(Generic[T]):
             self._pool.join()
             self._pool = None
 
-    def __enter__(self) -> SharesBeside[T]:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
 
 def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float]) -> list[list[T]]:
     """``items`` dealt into ``count`` shares of nearly equal total cost: each item, costliest
@@ -95,7 +102,7 @@ def _run_share(start: int, stop: int) -> Any:
     return _TASK(start, stop)
 
 
-class Beside(Generic[T]):
+class Beside(StoppedOnExit, Generic[T]):
     """``task`` running in a forked process while the caller goes on; ``result()`` waits for it.
 
     Why: a step that runs on one core (the routing table) can run while the caller's own work
@@ -143,12 +150,6 @@ class Beside(Generic[T]):
             self._process.terminate()
         self._process.join()
         self._process = None
-
-    def __enter__(self) -> Beside[T]:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def _run(task: Callable[[], Any]) -> tuple[bool, Any]:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from disclosure._internal.forks import SharesBeside
+from disclosure._internal.forks import SharesBeside, StoppedOnExit
 
 # Processes that list a site folder (TreeListing): cold metadata makes each folder a wait on the
 # disk, and only processes overlap those waits without taking turns for one interpreter.
@@ -44,7 +44,7 @@ def link_file(source: str, target: str) -> None:
         os.link(source, target)
 
 
-class TreeListing:
+class TreeListing(StoppedOnExit):
     """Every file (symlinks included) and every folder under ``root``, as relative paths, in no
     particular order, listed in forked processes while the caller goes on; ``result()`` gives
     them.  Top-level entries named in ``skip`` are left out.
@@ -75,12 +75,6 @@ class TreeListing:
 
     def stop(self) -> None:
         self._shares.stop()
-
-    def __enter__(self) -> TreeListing:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def list_tree(
