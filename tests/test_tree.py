@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from disclosure._internal.tree import (
     LISTING_FORK_AT,
+    TreeListing,
     link_file,
-    list_tree,
     remove_empty_folders,
     remove_files,
     replace_file,
@@ -37,6 +38,12 @@ def test_link_file_replaces_what_was_there(tmp_path: Path) -> None:
     assert os.stat(target).st_ino == os.stat(source).st_ino
     link_file(str(source), str(tmp_path / "other"))
     assert (tmp_path / "other").read_text() == "新"
+
+
+def list_tree(root: Path, **options: Any) -> tuple[list[str], list[str]]:
+    """A ``TreeListing``'s result, waited for."""
+    with TreeListing(root, **options) as listing:
+        return listing.result()
 
 
 def test_list_tree_gives_files_and_folders_and_skips_top_level_names(tmp_path: Path) -> None:

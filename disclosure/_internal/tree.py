@@ -77,14 +77,6 @@ class TreeListing(StoppedOnExit):
         self._shares.stop()
 
 
-def list_tree(
-    root: Path, *, skip: frozenset[str] = frozenset(), processes: int = LISTING_PROCESSES
-) -> tuple[list[str], list[str]]:
-    """``TreeListing``'s result, waited for."""
-    with TreeListing(root, skip=skip, processes=processes) as listing:
-        return listing.result()
-
-
 def _walk(
     root: str, start: list[str], skip: frozenset[str] = frozenset(), depth: int | None = None
 ) -> tuple[list[str], list[str], list[str]]:
