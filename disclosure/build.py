@@ -38,6 +38,7 @@ from disclosure._internal.states import (
     LATEST_FILE,
     BuildState,
     TreeState,
+    data_cache,
     load_state,
     load_tree_state,
     remove_stale_states,
@@ -220,6 +221,8 @@ def _build(
                 assert spare_tree is not None
                 emptied = _remove_untracked(staging, spare, *spare_tree)
         scratch = make_scratch(staging)
+        rows = data_cache(out, generator, fresh=not incremental)
+        rows.mkdir(parents=True, exist_ok=True)
         site = SiteInput(
             releases=releases,
             fold=fold,
@@ -232,6 +235,7 @@ def _build(
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},
             workers=workers or min(2, os.cpu_count() or 1),
+            data_cache=rows,
             bundles_planned=start_routing,
         )
         with steps.step("render", "生成页面……"):

@@ -35,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import StepFailed, run_step  # noqa: E402  (the same measurement as the benchmark)
 
 SNAPSHOT_FILE = "snapshot.json"
+# states.ROUTE_CACHE_PREFIX and DATA_CACHE_PREFIX: caches kept per generator (a snapshot saved
+# before session 14 has no data cache; the replayed build then makes every CSV row).
+CACHE_PREFIXES = ("routes-", "data-")
 PROJECT = Path(__file__).resolve().parent.parent
 
 
@@ -90,8 +93,9 @@ def restore(snapshot: Path, work: Path, generator: str) -> Path:
         state["latest"] = text
         old_state.unlink()
         (folders["states"] / f"{os.stat(folders[role]).st_ino}.json").write_bytes(orjson.dumps(state))
-    for cache in folders["states"].glob("routes-*"):
-        cache.rename(folders["states"] / f"routes-{generator}")
+    for prefix in CACHE_PREFIXES:
+        for cache in folders["states"].glob(f"{prefix}*"):
+            cache.rename(folders["states"] / f"{prefix}{generator}")
     return folders["site"]
 
 

@@ -25,7 +25,7 @@ from disclosure import search_index
 from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_fingerprint, verify_site
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
-from disclosure.model import Decision
+from disclosure.model import Decision, Kind
 from disclosure.search_index import SearchIndexError
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
@@ -160,10 +160,13 @@ def test_failed_build_leaves_the_previous_site(
     with pytest.raises(BuildError, match="simulated"):
         build_site(site_tree.root, AS_OF, out)
     assert tree_digest(out) == before
-    # No staging folder left behind; the bundles' route-key counts stay for the next try (a cache).
+    # No staging folder left behind; the bundles' route-key counts and the CSV rows stay for the
+    # next try (caches).
     assert sorted(p.name for p in tmp_path.iterdir()) == [".build.states", "build"]
-    assert [p.name for p in (tmp_path / ".build.states").iterdir()] == [
-        f"routes-{generator_fingerprint(DEFAULT_CONFIG)}"
+    generator = generator_fingerprint(DEFAULT_CONFIG)
+    assert sorted(p.name for p in (tmp_path / ".build.states").iterdir()) == [
+        f"data-{generator}",
+        f"routes-{generator}",
     ]
 
 
@@ -274,6 +277,8 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
     # A build that changes nothing reuses every keyed file; the third could not reuse the edited page.
     fourth = build_site(site_tree.root, AS_OF, out)
     assert fourth.reused == third.reused + 1
+    # No kind's records changed, so no CSV or JSON is made again: only the /data/ page (dated).
+    assert fourth.rendered["data"] == 1 and second.rendered["data"] > 1
 
 
 def test_a_site_with_nothing_published_still_builds(tmp_path: Path, office_key: Ed25519PrivateKey) -> None:
@@ -352,6 +357,8 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     ]
     assert len(list((tmp_path / ".build.states").glob("*.json"))) == 2  # the site's and the spare's
     assert len(list((tmp_path / ".build.states").glob("routes-*"))) == 1  # bundles' route keys
+    rows = {p.name for p in (tmp_path / ".build.states").glob("data-*/*")}  # CSV rows by kind
+    assert rows == {f"{kind.value}.csv.json" for kind in Kind}
 
 
 def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Path) -> None:

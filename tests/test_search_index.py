@@ -13,6 +13,7 @@ from disclosure import search_index
 from disclosure._internal.pagefind_index import IndexedPage
 from disclosure.search_index import (
     SCRATCH_PREFIX,
+    SHARD_PROBE,
     SearchIndexError,
     _read_bundle,
     make_scratch,
@@ -41,6 +42,25 @@ def test_routes_rewrite_only_the_shards_that_changed(signed_releases: SignedTree
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
     changed = {p.name for p in folder.iterdir() if p.stat().st_mtime > 0}
     assert changed == {"0.json"}  # the others hold the same bytes: not written again
+
+
+def test_routes_stop_comparing_when_the_first_shards_all_changed(
+    signed_releases: SignedTree, tmp_path: Path
+) -> None:
+    """As after a weekly build's new bundle: none of the first SHARD_PROBE shards is the same, so
+    the rest are written without being read, the same ones included; the bytes are right."""
+    newest_first = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
+    folder = tmp_path / "route"
+    shards, _seconds = write_routes(newest_first, folder)
+    assert shards > SHARD_PROBE + 1
+    written = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for number in range(SHARD_PROBE):
+        (folder / f"{number}.json").write_text("{}")
+    for path in folder.iterdir():
+        os.utime(path, (0, 0))
+    write_routes(newest_first, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
+    assert all(p.stat().st_mtime > 0 for p in folder.iterdir())  # all written, unread
 
 
 def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(

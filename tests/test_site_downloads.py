@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
 
+import orjson
+
 from disclosure.canonical import sha256_hex
-from disclosure.site.downloads import neutralise_cell
+from disclosure.fold import fold_releases
+from disclosure.model import Kind
+from disclosure.site.downloads import kind_csv, kind_json, neutralise_cell
+from disclosure.site.views import RecordView, newest_first, record_view
+from disclosure.verify import verify_releases
 from tests.factories import COMPANY
+from tests.site_tree import AS_OF, SiteTree
+
+SITE_URL = "https://credit.fuzhou.example.cn"
+
+
+def penalties(site_tree: SiteTree) -> list[RecordView]:
+    fold = fold_releases(verify_releases(site_tree.root), AS_OF)
+    return [r for r in newest_first(record_view(r) for r in fold.published()) if r.kind is Kind.PENALTY]
 
 
 def test_neutralise_formula_like_cells() -> None:
@@ -35,3 +50,49 @@ def test_json_lines_hash_to_their_digests(built_site: Path) -> None:
         record_json = (built_site / item["url"].strip("/") / "record.json").read_bytes().rstrip(b"\n")
         assert json.loads(record_json) == item["entry"]
         assert sha256_hex(record_json) == item["digest"]
+
+
+def test_csv_rows_kept_from_an_earlier_build_give_the_same_file(site_tree: SiteTree, tmp_path: Path) -> None:
+    """The row cache: the same bytes as without it, and rows are taken from it, not made again."""
+    records = penalties(site_tree)
+    assert len(records) >= 2
+    plain = kind_csv(Kind.PENALTY, records, SITE_URL)
+    cache = tmp_path / "penalty.csv.json"
+    assert kind_csv(Kind.PENALTY, records, SITE_URL, cache) == plain  # none cached yet
+    held = orjson.loads(cache.read_bytes())
+    assert held["site_url"] == SITE_URL and len(held["rows"]) == len(records)
+    assert kind_csv(Kind.PENALTY, records, SITE_URL, cache) == plain  # all cached
+    # A cached row is used as it is: mark one, and the file shows the mark.
+    key = f"{records[0].digest}{records[0].release}"
+    held["rows"][key] = held["rows"][key].replace(COMPANY[0], "缓存之行")
+    cache.write_bytes(orjson.dumps(held))
+    assert "缓存之行" in kind_csv(Kind.PENALTY, records, SITE_URL, cache).decode("utf-8-sig")
+    # A record whose release differs (an amendment re-published) is made again; the cache is left
+    # holding this call's rows only.
+    moved = [dataclasses.replace(records[0], release=records[0].release + 1), *records[1:]]
+    assert kind_csv(Kind.PENALTY, moved, SITE_URL, cache) == kind_csv(Kind.PENALTY, moved, SITE_URL)
+    assert key not in orjson.loads(cache.read_bytes())["rows"]
+
+
+def test_a_csv_row_cache_for_another_site_or_unreadable_is_not_used(
+    site_tree: SiteTree, tmp_path: Path
+) -> None:
+    records = penalties(site_tree)
+    cache = tmp_path / "penalty.csv.json"
+    kind_csv(Kind.PENALTY, records, "https://elsewhere.example.cn", cache)
+    assert kind_csv(Kind.PENALTY, records, SITE_URL, cache) == kind_csv(Kind.PENALTY, records, SITE_URL)
+    for junk in (b"{not json", b"[1, 2]", b'{"site_url": "%s", "rows": {"x": 1}}' % SITE_URL.encode()):
+        cache.write_bytes(junk)
+        assert kind_csv(Kind.PENALTY, records, SITE_URL, cache) == kind_csv(Kind.PENALTY, records, SITE_URL)
+        assert orjson.loads(cache.read_bytes())["site_url"] == SITE_URL  # rewritten whole
+
+
+def test_json_urls_are_quoted_as_json_dumps_quotes_them(site_tree: SiteTree) -> None:
+    records = penalties(site_tree)
+    odd = ['/penalty/a"b\\c/', "/penalty/\x01\x7f/", "/penalty/鼓楼/", "/penalty/\u2028/"]
+    tricky = [dataclasses.replace(records[0], url=url) for url in odd]
+    items = json.loads(kind_json(tricky))
+    assert [item["url"] for item in items] == odd
+    data = kind_json(tricky)
+    for url in odd:  # byte for byte: non-ASCII escaped as \\uXXXX, as before orjson quoted them
+        assert b'"url":%s}' % json.dumps(url).encode() in data

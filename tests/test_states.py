@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from disclosure._internal.states import (
     BuildState,
     TreeState,
+    data_cache,
     load_state,
     load_tree_state,
     remove_stale_states,
@@ -79,14 +83,17 @@ def test_only_the_site_s_and_the_spare_s_states_are_kept(tmp_path: Path) -> None
     assert not (tmp_path / ".site.state.json").exists()
 
 
-def test_route_counts_are_kept_per_generator_and_dropped_for_a_fresh_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cache", [route_cache, data_cache])
+def test_caches_are_kept_per_generator_and_dropped_for_a_fresh_build(
+    tmp_path: Path, cache: Callable[..., Path]
+) -> None:
     out = tmp_path / "site"
-    mine = route_cache(out, GENERATOR, fresh=False)
-    other = route_cache(out, "fedcba9876543210", fresh=False)
+    mine = cache(out, GENERATOR, fresh=False)
+    other = cache(out, "fedcba9876543210", fresh=False)
     for folder in (mine, other):
         folder.mkdir(parents=True)
         (folder / "k.json").write_text('{"鼓楼":1}')
-    assert route_cache(out, GENERATOR, fresh=False) == mine
+    assert cache(out, GENERATOR, fresh=False) == mine
     assert (mine / "k.json").exists() and not other.exists()  # another generator's keys may differ
-    route_cache(out, GENERATOR, fresh=True)
+    cache(out, GENERATOR, fresh=True)
     assert not mine.exists()  # a full build counts every bundle again

@@ -42,6 +42,12 @@ from disclosure._internal.pagefind_index import (
     unzip,
 )
 
+# zlib-ng's level for index chunks: gzip is the largest single cost of editing a bundle (about a
+# fifth).  On 1,462 chunks of a 10^5 site (21.6 MB of CBOR): level 7 took 0.91 s for 7.62 MB,
+# level 6 0.52 s for 7.75 MB (1.6 % more), level 9 1.68 s for 7.53 MB (docs/benchmarks.md,
+# session 14).  A query loads a few index chunks, so 1.6 % of them is well under a kilobyte.
+INDEX_CHUNK_LEVEL = 6
+
 
 def write_bundle(
     pages: Iterable[IndexedPage],
@@ -394,7 +400,7 @@ def _emit(index: _Index, language: str, target: Path, chunk_size: ChunkSize) -> 
     for chunk in chunks:
         encoded = libipld.encode_dag_cbor([chunk])
         name = _short(f"{language}_{pagefind_hash(encoded)}", floor, index_names)
-        _write(target / "index" / f"{name}.pf_index", encoded, level=7)
+        _write(target / "index" / f"{name}.pf_index", encoded, level=INDEX_CHUNK_LEVEL)
         meta_chunks.append([chunk[0][0], chunk[-1][0], name])
     for before, after in zip(meta_chunks, meta_chunks[1:], strict=False):  # chunk_meta
         to, start = _prefixes(before[1], after[0])
@@ -444,10 +450,9 @@ def _short(full: str, floor: int, taken: dict[str, str]) -> str:
 def _write(path: Path, encoded: bytes, level: int = 9) -> None:
     """Pagefind gzips at flate2's best (miniz level 9); zlib-ng compresses 2-3x faster than zlib at
     the same level.  Level 9 on the metadata and filters (small, and the metadata is fetched whole
-    by the first query: zlib-ng 9 makes it smaller than zlib 9); index chunks at 7, 0.7 % larger
-    than zlib 7 at half its CPU: gzip was the largest single cost of editing a bundle once the CBOR
-    was encoded in Rust (docs/benchmarks.md, session 12).  The gzip header has no time or name,
-    so the bytes depend on the content alone."""
+    by the first query: zlib-ng 9 makes it smaller than zlib 9); index chunks at
+    ``INDEX_CHUNK_LEVEL``.  The gzip header has no time or name, so the bytes depend on the
+    content alone."""
     _create(path, zlib_ng.compress(HEADER + encoded, level, wbits=GZIP_WBITS))
 
 

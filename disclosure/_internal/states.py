@@ -28,6 +28,7 @@ from disclosure.verify import VerifiedHistory
 
 LATEST_FILE = "latest.json"
 ROUTE_CACHE_PREFIX = "routes-"
+DATA_CACHE_PREFIX = "data-"
 
 
 @dataclass
@@ -133,10 +134,22 @@ def remove_stale_states(out: Path) -> None:
 
 def route_cache(out: Path, generator: str, *, fresh: bool) -> Path:
     """Where the builds of ``out`` by this generator keep each search bundle's route-key counts
-    (search_index.write_routes), by bundle key; another generator's are removed, and these too
-    when the build is to start ``fresh`` (a full build reads nothing an earlier one left)."""
-    cache = _states_dir(out) / f"{ROUTE_CACHE_PREFIX}{generator}"
-    for path in _states_dir(out).glob(f"{ROUTE_CACHE_PREFIX}*"):  # none before a first build
+    (search_index.write_routes), by bundle key."""
+    return _generator_cache(out, ROUTE_CACHE_PREFIX, generator, fresh=fresh)
+
+
+def data_cache(out: Path, generator: str, *, fresh: bool) -> Path:
+    """Where the builds of ``out`` by this generator keep the rows of each kind's CSV, by record
+    (downloads.kind_csv)."""
+    return _generator_cache(out, DATA_CACHE_PREFIX, generator, fresh=fresh)
+
+
+def _generator_cache(out: Path, prefix: str, generator: str, *, fresh: bool) -> Path:
+    """The folder ``<prefix><generator>`` in the states folder (not made here).  Another
+    generator's is removed, and this one's too when the build is to start ``fresh`` (a full build
+    reads nothing an earlier one left)."""
+    cache = _states_dir(out) / f"{prefix}{generator}"
+    for path in _states_dir(out).glob(f"{prefix}*"):  # none before a first build
         if fresh or path != cache:
             shutil.rmtree(path, ignore_errors=True)
     return cache

@@ -83,6 +83,7 @@ class SiteInput:
         default_factory=dict
     )  # URL -> indexed in (bundle, digest)
     workers: int = 1
+    data_cache: Path | None = None  # a folder where the CSV rows are kept for the next build
     # Called with the search bundles (oldest first) once they are planned, early in rendering: the
     # build starts the routing table then, which needs nothing else.
     bundles_planned: Callable[[Sequence[Bundle]], None] | None = None
@@ -301,6 +302,11 @@ def content_key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
+def _records_digest(records: Sequence[RecordView]) -> str:
+    """What a data file holds of each record: its entry (by digest) and release, in order."""
+    return hashlib.sha256("".join(f"{r.digest}{r.release}\n" for r in records).encode()).hexdigest()
+
+
 def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, workers: int = 1) -> Output:
     """Every page and file of the portal; pages whose inputs did not change are linked, not rendered."""
     records = newest_first(record_view(r) for r in site.fold.published())
@@ -473,14 +479,21 @@ def _render_feeds_and_data(
             ),
         )  # fmt: skip
         # Everything published of a kind: made in the render workers, not here (5 s at 10^5 records),
-        # each costing about a page render (1 ms) per 25 CSV rows or 100 JSON items.
+        # each costing about a page render (1 ms) per 25 CSV rows or 100 JSON items; linked
+        # instead when the kind's records are the same (many days, for the lists).
+        key = content_key("data", kind.value, site.site_url, _records_digest(items))
+        rows = site.data_cache / f"{kind.value}.csv.json" if site.data_cache else None
         output.write(
             f"data/{kind.value}.csv",
-            functools.partial(downloads.kind_csv, kind, items, site.site_url),
+            functools.partial(downloads.kind_csv, kind, items, site.site_url, rows),
+            key=key,
             cost=len(items) / 25,
         )
         output.write(
-            f"data/{kind.value}.json", functools.partial(downloads.kind_json, items), cost=len(items) / 100
+            f"data/{kind.value}.json",
+            functools.partial(downloads.kind_json, items),
+            key=key,
+            cost=len(items) / 100,
         )
     output.page("/data/", render("data.html", counts=counts_by_kind(records), **dated))
 
