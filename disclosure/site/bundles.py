@@ -21,9 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from disclosure._internal.pagefind_index import INDEX_CHUNK_SIZE
 from disclosure.site.filters import sort_date
@@ -183,8 +185,10 @@ def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[B
     Few and large bundles keep the first query small (each merged bundle costs a metadata file and
     an index chunk); the cap bounds indexing memory and Pagefind's quadratic sort.
     """
+    ordered = sorted(records, key=lambda r: (r.decided, r.id))
+    days = [(day, list(group)) for day, group in itertools.groupby(ordered, key=attrgetter("decided"))]
     slices: list[tuple[str, list[RecordView]]] = []
-    _split(sorted(records, key=lambda r: (r.decided, r.id)), 0, cap, slices)
+    _split(days, 0, cap, slices)
     bundles = [Bundle(name=name, records=tuple(items)) for name, items in slices]
     tags = Counter(bundle.tag for bundle in bundles)
     if len(tags) < len(bundles):
@@ -193,10 +197,8 @@ def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[B
     return bundles
 
 
-def _slice_name(record: RecordView, level: int) -> str:
-    """The year, quarter, month or day (``level`` 0-3) of the record's decision: only that one is
-    formatted (this runs for every record at every level it is split to, 10^5 times and more)."""
-    day = record.decided
+def _slice_name(day: dt.date, level: int) -> str:
+    """The year, quarter, month or day (``level`` 0-3) of a decision date: only that one is formatted."""
     if level == 0:
         return str(day.year)
     if level == 1:
@@ -206,19 +208,24 @@ def _slice_name(record: RecordView, level: int) -> str:
     return day.isoformat()
 
 
-def _split(items: list[RecordView], level: int, cap: int, out: list[tuple[str, list[RecordView]]]) -> None:
-    """Append the slices of ``items`` (sorted by date, then id) at ``level``, splitting those over ``cap``."""
-    groups: dict[str, list[RecordView]] = defaultdict(list)
-    for record in items:
-        groups[_slice_name(record, level)].append(record)
+Days = list[tuple[dt.date, list[RecordView]]]  # records by decision date, in date order
+
+
+def _split(days: Days, level: int, cap: int, out: list[tuple[str, list[RecordView]]]) -> None:
+    """Append the slices of ``days`` (each day's records in id order) at ``level``, splitting those
+    over ``cap``.  By day, not by record: a slice name is formatted once a day and level (once a
+    record and level took 0.7 s at 10^5 records)."""
+    groups: dict[str, Days] = defaultdict(list)
+    for day, records in days:
+        groups[_slice_name(day, level)].append((day, records))
     for name in sorted(groups):
         group = groups[name]
-        if len(group) <= cap:
-            out.append((name, group))
+        if sum(len(records) for _, records in group) <= cap:
+            out.append((name, [record for _, records in group for record in records]))
         elif level < 3:
             _split(group, level + 1, cap, out)
-        else:  # one day over the cap: same date, so the order between parts does not matter
-            # (``items`` come sorted by date, then id: a day's records are in id order already)
-            parts = cut_by_content(group, least=cap * 3 // 4, most=cap, every=max(1, cap // 8))
+        else:  # one day over the cap: cut into parts by content (its records are in id order)
+            ((_, records),) = group
+            parts = cut_by_content(records, least=cap * 3 // 4, most=cap, every=max(1, cap // 8))
             for number, part in enumerate(parts, start=1):
                 out.append((f"{name}-p{number}", part))
