@@ -13,7 +13,7 @@ import orjson
 from disclosure.canonical import sha256_hex
 from disclosure.fold import fold_releases
 from disclosure.model import Kind
-from disclosure.site.downloads import kind_csv, kind_json, neutralise_cell
+from disclosure.site.downloads import kind_csv, neutralise_cell
 from disclosure.site.views import RecordView, newest_first, record_view
 from disclosure.verify import verify_releases
 from tests.factories import COMPANY
@@ -85,14 +85,3 @@ def test_a_csv_row_cache_for_another_site_or_unreadable_is_not_used(
         cache.write_bytes(junk)
         assert kind_csv(Kind.PENALTY, records, SITE_URL, cache) == kind_csv(Kind.PENALTY, records, SITE_URL)
         assert orjson.loads(cache.read_bytes())["site_url"] == SITE_URL  # rewritten whole
-
-
-def test_json_urls_are_quoted_as_json_dumps_quotes_them(site_tree: SiteTree) -> None:
-    records = penalties(site_tree)
-    odd = ['/penalty/a"b\\c/', "/penalty/\x01\x7f/", "/penalty/鼓楼/", "/penalty/\u2028/"]
-    tricky = [dataclasses.replace(records[0], url=url) for url in odd]
-    items = json.loads(kind_json(tricky))
-    assert [item["url"] for item in items] == odd
-    data = kind_json(tricky)
-    for url in odd:  # byte for byte: non-ASCII escaped as \\uXXXX, as before orjson quoted them
-        assert b'"url":%s}' % json.dumps(url).encode() in data

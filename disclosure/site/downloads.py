@@ -115,13 +115,7 @@ def kind_json(records: Sequence[RecordView]) -> bytes:
     """
     items = [
         b'{"digest":"%s","entry":%s,"release":%d,"url":%s}'
-        % (r.digest.encode(), r.line, r.release, _json_string(r.url))
+        % (r.digest.encode(), r.line, r.release, json.dumps(r.url).encode())
         for r in records
     ]
     return b"[\n" + b",\n".join(items) + b"\n]\n" if items else b"[]\n"
-
-
-def _json_string(text: str) -> bytes:
-    """``json.dumps(text)``, encoded: orjson gives the same for printable ASCII (a tenth of the
-    time); json.dumps escapes every other character, DEL included, where orjson does not."""
-    return orjson.dumps(text) if text.isascii() and text.isprintable() else json.dumps(text).encode()
