@@ -70,6 +70,48 @@ def test_a_state_is_refused_for_another_generator_or_another_build(tmp_path: Pat
     assert load_tree_state(out, out, GENERATOR) is None
 
 
+@pytest.mark.parametrize(
+    "state_text",
+    [
+        "[]",
+        "null",
+        '"latest"',
+        '{"latest": LATEST, "files": [], "bundles": {}}',
+        '{"latest": LATEST, "pages": []}',
+    ],
+)
+def test_a_state_that_is_json_of_another_shape_is_not_used(tmp_path: Path, state_text: str) -> None:
+    """Valid JSON, but not a state as write_state writes it: the build starts over, it does not crash."""
+    out = tmp_path / "site"
+    latest, state = made(out)
+    write_state(out, out, latest, state)
+    path = next((tmp_path / ".site.states").glob("*.json"))
+    path.write_text(state_text.replace("LATEST", json.dumps(latest)))
+    assert load_state(out, out, GENERATOR) is None
+    assert load_tree_state(out, out, GENERATOR) is None
+
+
+@pytest.mark.parametrize("part", ["pages", "bundles", "history"])
+def test_a_state_with_a_part_of_another_shape_is_not_used(tmp_path: Path, part: str) -> None:
+    out = tmp_path / "site"
+    latest, state = made(out)
+    write_state(out, out, latest, state)
+    path = next((tmp_path / ".site.states").glob("*.json"))
+    written = json.loads(path.read_text())
+    written[part] = ["不是对象"]
+    path.write_text(json.dumps(written))
+    assert load_state(out, out, GENERATOR) is None
+
+
+def test_a_latest_json_of_another_shape_is_not_used(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _latest, state = made(out)
+    (out / "latest.json").write_text("[]\n")
+    write_state(out, out, "[]\n", state)
+    assert load_state(out, out, GENERATOR) is None
+    assert load_tree_state(out, out, GENERATOR) is None
+
+
 def test_only_the_site_s_and_the_spare_s_states_are_kept(tmp_path: Path) -> None:
     out, spare, gone = tmp_path / "site", tmp_path / ".site.spare", tmp_path / ".site.building-2"
     for tree in (out, spare, gone):

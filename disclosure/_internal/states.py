@@ -91,7 +91,7 @@ def load_state(out: Path, tree: Path, generator: str) -> BuildState | None:
             history=VerifiedHistory.from_json(state["history"]),
             tallier=Tallier.from_json(state["tallies"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable state: build everything
 
 
@@ -101,7 +101,7 @@ def load_tree_state(out: Path, tree: Path, generator: str) -> TreeState | None:
     try:
         state = _load(out, tree, generator)
         return None if state is None else TreeState(**_tree_fields(state))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -109,9 +109,12 @@ def _load(out: Path, tree: Path, generator: str) -> dict[str, Any] | None:
     """The state file of ``tree``, parsed, if it names the tree's ``latest.json`` and ``generator``."""
     state = orjson.loads(_state_path(out, tree).read_bytes())
     current = (tree / LATEST_FILE).read_text()
-    if state.get("latest") != current or json.loads(current).get("generator") != generator:
+    if not isinstance(state, dict) or state.get("latest") != current:
         return None
-    return state  # type: ignore[no-any-return]
+    latest = json.loads(current)
+    if not isinstance(latest, dict) or latest.get("generator") != generator:
+        return None
+    return state
 
 
 def _tree_fields(state: dict[str, Any]) -> dict[str, Any]:
