@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from disclosure.canonical import JSONValue
 
@@ -203,7 +203,7 @@ class EntryFormatError(ValueError):
 
 def entry_from_json(obj: Any) -> Entry:
     try:
-        op = Op(obj["op"])
+        op = _member(Op, obj["op"])
         if op in (Op.REPAIR, Op.WITHDRAW):
             return Removal(
                 op=op,
@@ -221,11 +221,11 @@ def entry_from_json(obj: Any) -> Entry:
             op=op,
             id=_str(obj["id"]),
             salt=_str(obj["salt"]),
-            kind=Kind(obj["kind"]),
+            kind=_member(Kind, obj["kind"]),
             subject=Subject(
                 name=_str(subject["name"]),
                 code=None if subject["code"] is None else _str(subject["code"]),
-                type=SubjectType(subject["type"]),
+                type=_member(SubjectType, subject["type"]),
             ),
             department=Department(name=_str(department["name"]), code=_str(department["code"])),
             decided=dt.date.fromisoformat(obj["decided"]),
@@ -240,6 +240,21 @@ def entry_from_json(obj: Any) -> Entry:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise EntryFormatError(f"not a valid entry: {exc!r}") from exc
+
+
+_E = TypeVar("_E", bound=StrEnum)
+_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {
+    enum: {member.value: member for member in enum} for enum in (Op, Kind, SubjectType)
+}
+
+
+def _member(enum: type[_E], value: Any) -> _E:
+    """``enum(value)`` by a table: calling an enum costs 0.8 microseconds, three times an entry
+    (0.25 s of every build's 10^5 lines).  Raises ValueError as the call does."""
+    try:
+        return _MEMBERS[enum][value]  # type: ignore[return-value]
+    except (KeyError, TypeError):  # TypeError: an unhashable value (a list, an object)
+        return enum(value)
 
 
 def _str(value: Any) -> str:
