@@ -57,10 +57,10 @@ def kind_csv(
     (its entry's digest and release): those rows are taken as they are, and the file is left
     holding this call's rows.
 
-    Why: a row is per-cell Python (about 40 microseconds), and every build makes every kind's CSV
-    again: 4.2 s of the render workers' CPU at 10^5 records, of which the cache saves about 3 s
-    in a daily or weekly build (docs/benchmarks.md, session 14).  A row depends on its record
-    and ``site_url`` alone, so a cached one is the same bytes.
+    Why: a row is per-cell Python (about 40 microseconds), and a build makes the CSV of every kind
+    whose records changed: 4.8 s for all kinds at 10^5 records, 0.8 s with the cache
+    (docs/benchmarks.md, session 14).  A row depends on its record, ``site_url`` and the code, and
+    the build keeps the cache per generator (states.data_cache), so a cached row is the same bytes.
     """
     columns = [*_FIXED, *((c.id, c.label) for c in COLUMNS[kind] if c.published)]
     known = _cached_rows(cache, site_url) if cache is not None else {}

@@ -479,15 +479,16 @@ def _render_feeds_and_data(
             ),
         )  # fmt: skip
         # Everything published of a kind: made in the render workers, not here (5 s at 10^5 records),
-        # each costing about a page render (1 ms) per 25 CSV rows or 100 JSON items; linked
-        # instead when the kind's records are the same (many days, for the lists).
+        # each costing about a page render (1 ms) per 25 CSV rows (120 where the last build's rows
+        # are there to take) or 100 JSON items; linked instead when the kind's records are the
+        # same (many days, for the lists).
         key = content_key("data", kind.value, site.site_url, _records_digest(items))
         rows = site.data_cache / f"{kind.value}.csv.json" if site.data_cache else None
         output.write(
             f"data/{kind.value}.csv",
             functools.partial(downloads.kind_csv, kind, items, site.site_url, rows),
             key=key,
-            cost=len(items) / 25,
+            cost=len(items) / (120 if rows is not None and rows.exists() else 25),
         )
         output.write(
             f"data/{kind.value}.json",
