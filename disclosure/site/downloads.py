@@ -8,6 +8,7 @@ prefixed with an apostrophe (OWASP's CSV-injection advice).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -67,7 +68,7 @@ def kind_csv(
     line = _CsvLines()
     rows: dict[str, str] = {}
     for record in records:
-        key = f"{record.digest}{record.release}"
+        key = row_key(record)
         text = known.get(key)
         if text is None:
             row = _row(record, site_url)
@@ -76,6 +77,17 @@ def kind_csv(
     if cache is not None and rows != known:
         replace_file(cache, orjson.dumps({"site_url": site_url, "rows": rows}))
     return ("\ufeff" + line([label for _, label in columns]) + "".join(rows.values())).encode()
+
+
+def row_key(record: RecordView) -> str:
+    """What a data file holds of a record, as a string: its entry (by digest) and its release.  The
+    CSV's row cache is kept by it, and the data files' page key is made of it."""
+    return f"{record.digest}{record.release}"
+
+
+def records_digest(records: Sequence[RecordView]) -> str:
+    """What a data file holds of its records, in order: part of its key (render.py)."""
+    return hashlib.sha256("".join(f"{row_key(r)}\n" for r in records).encode()).hexdigest()
 
 
 class _CsvLines:

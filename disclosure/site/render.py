@@ -302,11 +302,6 @@ def content_key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def _records_digest(records: Sequence[RecordView]) -> str:
-    """What a data file holds of each record: its entry (by digest) and release, in order."""
-    return hashlib.sha256("".join(f"{r.digest}{r.release}\n" for r in records).encode()).hexdigest()
-
-
 def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, workers: int = 1) -> Output:
     """Every page and file of the portal; pages whose inputs did not change are linked, not rendered."""
     records = newest_first(record_view(r) for r in site.fold.published())
@@ -482,7 +477,7 @@ def _render_feeds_and_data(
         # each costing about a page render (1 ms) per 25 CSV rows (120 where the last build's rows
         # are there to take) or 100 JSON items; linked instead when the kind's records are the
         # same (many days, for the lists).
-        key = content_key("data", kind.value, site.site_url, _records_digest(items))
+        key = content_key("data", kind.value, site.site_url, downloads.records_digest(items))
         rows = site.data_cache / f"{kind.value}.csv.json" if site.data_cache else None
         output.write(
             f"data/{kind.value}.csv",
