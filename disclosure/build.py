@@ -46,7 +46,13 @@ from disclosure._internal.states import (
     spare_path,
     write_state,
 )
-from disclosure._internal.tree import TreeListing, remove_empty_folders, remove_files, replace_file
+from disclosure._internal.tree import (
+    TreeListing,
+    link_files,
+    remove_empty_folders,
+    remove_files,
+    replace_file,
+)
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
 from disclosure.model import Decision, Kind
@@ -63,7 +69,7 @@ from disclosure.site.bundles import (
     Bundle,
     indexed_pages,
 )
-from disclosure.site.render import INDEX_SOURCE, Output, SiteInput
+from disclosure.site.render import INDEX_SOURCE, Output, Reusable, SiteInput
 from disclosure.site.routing import ROUTE_DIR
 from disclosure.tally import Tallier
 from disclosure.verify import (
@@ -203,6 +209,10 @@ def _build(
     # from the command line); a build cut short leaves it to the next, as it does its staging folder.
     discard: Path | None = None
     routing: Beside[tuple[int, float]] | None = None
+    # Without a spare, the previous site's files are linked into the staging folder beside the
+    # render's first steps, which keep one core busy: the folder then starts as a spare would.
+    copy: Beside[int] | None = None
+    linked: dict[str, Reusable] = {}  # what it links: the previous site's keyed files
 
     def start_routing(bundles: Sequence[Bundle]) -> None:
         """The routing table needs only the bundle plan: it is made beside the rest of the build
@@ -220,6 +230,9 @@ def _build(
                 os.rename(spare_dir, staging)  # over the empty folder: the spare is now this build's
                 assert spare_tree is not None
                 emptied = _remove_untracked(staging, spare, *spare_tree)
+        elif previous is not None:
+            linked = previous.files
+            copy = Beside(lambda: link_files(out, staging, linked))
         scratch = make_scratch(staging)
         rows = data_cache(out, generator, fresh=not incremental)
         rows.mkdir(parents=True, exist_ok=True)
@@ -231,7 +244,8 @@ def _build(
             tallies=tallier.aligned(releases),
             previous=out if previous else None,
             reusable=previous.files if previous else {},
-            base=spare.files if spare else {},
+            base=spare.files if spare else linked,
+            base_ready=copy.result if copy else None,
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},
             workers=workers or min(2, os.cpu_count() or 1),
@@ -285,8 +299,9 @@ def _build(
             remove_stale_states(out)
         _delete(discard, background=background_cleanup)
     except BaseException:
-        if routing is not None:
-            routing.stop()  # before the folder it writes to goes
+        for beside in (routing, copy):
+            if beside is not None:
+                beside.stop()  # before the folder it writes to goes
         for leftover in (staging, discard):
             if leftover is not None:
                 shutil.rmtree(leftover, ignore_errors=True)

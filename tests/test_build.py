@@ -27,6 +27,7 @@ from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision, Kind
 from disclosure.search_index import SearchIndexError
+from disclosure.site import render as render_module
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
 from tests.factories import COMPANY, SHOP, penalty_row, write_csv
@@ -279,6 +280,37 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
     assert fourth.reused == third.reused + 1
     # No kind's records changed, so no CSV or JSON is made again: only the /data/ page (dated).
     assert fourth.rendered["data"] == 1 and second.rendered["data"] > 1
+
+
+def test_a_build_without_a_spare_links_the_previous_site_beside_it_and_equals_a_clean_build(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first build after a full one has no spare: the previous site's files are linked into its
+    folder by a process beside the render (``link_files``), and the render keeps them as it keeps a
+    spare's.  A file changed since its build is made again, and a removed record's files go."""
+    out = tmp_path / "build"
+    build_site(site_tree.root, AS_OF.replace(day=17), out)
+    page = out / "penalty" / COMPANY_PENALTY_ID / "index.html"
+    page.write_text(page.read_text().replace(COMPANY[0], "篡改"))
+    counted = tmp_path / "linked"  # written by the forked process
+    link_files = build_module.link_files
+
+    def counting(source: Path, target: Path, relatives: Any) -> int:
+        linked = link_files(source, target, relatives)
+        counted.write_text(str(linked))
+        return linked
+
+    def not_linked_by_the_render(source: str, target: str) -> None:
+        raise AssertionError(f"{target}: should have been linked beside, and kept")
+
+    monkeypatch.setattr(build_module, "link_files", counting)
+    monkeypatch.setattr(render_module, "link_file", not_linked_by_the_render)
+    second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
+    assert second.reused > 0 and int(counted.read_text()) >= second.reused
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
+    assert tree_state(out) == tree_state(clean)
+    assert "篡改" not in page.read_text()
 
 
 def test_a_site_with_nothing_published_still_builds(tmp_path: Path, office_key: Ed25519PrivateKey) -> None:

@@ -12,6 +12,7 @@ from disclosure._internal.tree import (
     LISTING_FORK_AT,
     TreeListing,
     link_file,
+    link_files,
     remove_empty_folders,
     remove_files,
     replace_file,
@@ -38,6 +39,22 @@ def test_link_file_replaces_what_was_there(tmp_path: Path) -> None:
     assert os.stat(target).st_ino == os.stat(source).st_ino
     link_file(str(source), str(tmp_path / "other"))
     assert (tmp_path / "other").read_text() == "新"
+
+
+def test_link_files_links_into_new_folders_and_leaves_what_is_there(tmp_path: Path) -> None:
+    source, target = tmp_path / "site", tmp_path / "staging"
+    (source / "penalty" / "a1").mkdir(parents=True)
+    (source / "penalty" / "a1" / "index.html").write_text("处罚决定")
+    (source / "index.html").write_text("首页")
+    (target / "penalty" / "a1").mkdir(parents=True)
+    (target / "penalty" / "a1" / "record.json").write_text("本次构建已写")  # newer: left alone
+    (source / "penalty" / "a1" / "record.json").write_text("上次构建")
+    relatives = ["penalty/a1/index.html", "index.html", "penalty/a1/record.json", "gone/x/index.html"]
+    assert link_files(source, target, relatives) == 2
+    for relative in ("penalty/a1/index.html", "index.html"):
+        assert os.stat(target / relative).st_ino == os.stat(source / relative).st_ino
+    assert (target / "penalty" / "a1" / "record.json").read_text() == "本次构建已写"
+    assert not (target / "gone").exists()  # no folder for a file that is not there
 
 
 def list_tree(root: Path, **options: Any) -> tuple[list[str], list[str]]:

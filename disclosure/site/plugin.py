@@ -37,7 +37,11 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
         if not isinstance(site, SiteInput):
             raise RuntimeError("DISCLOSURE_SITE is not set: build the site with `disclosure build`")
         output = Output(
-            Path(self.output_path), previous=site.previous, reusable=site.reusable, base=site.base
+            Path(self.output_path),
+            previous=site.previous,
+            reusable=site.reusable,
+            base=site.base,
+            base_ready=site.base_ready,
         )
         render_site(site, self.env, output, workers=site.workers)
         pages = ["/" + page.url for page in self.context.get("pages", [])]

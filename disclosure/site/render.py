@@ -87,6 +87,9 @@ class SiteInput:
     # Called with the search bundles (oldest first) once they are planned, early in rendering: the
     # build starts the routing table then, which needs nothing else.
     bundles_planned: Callable[[Sequence[Bundle]], None] | None = None
+    # Waits until the output folder holds ``base`` (files linked into it beside the render's
+    # first steps, when the build has no spare); called before any of them is checked.
+    base_ready: Callable[[], object] | None = None
     result: Output | None = None  # filled in by the renderer
 
 
@@ -133,6 +136,8 @@ class Output:
     reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
+    # What flush waits for before it checks ``base`` (SiteInput.base_ready).
+    base_ready: Callable[[], object] | None = None
 
     def write(
         self,
@@ -174,6 +179,8 @@ class Output:
         pending files are dealt out by their cost, not their number: the data files, declared
         together near the end, took one worker 6 s in a daily build while the other idled.
         """
+        if self.base_ready is not None:
+            self.base_ready()
         workers = max(1, workers)
         pending = balanced_shares(self.pending, workers, cost=lambda item: item[2])
         unchanged = self.unchanged
