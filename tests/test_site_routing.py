@@ -6,6 +6,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from disclosure.site.routing import (
     KEYS_PER_SHARD,
@@ -17,6 +19,7 @@ from disclosure.site.routing import (
     rebased_route_counts,
     record_route_keys,
     route_table,
+    route_table_of_counts,
     shard_of,
     short_route_keys,
 )
@@ -194,6 +197,46 @@ def test_shards_stay_small_and_the_table_is_deterministic() -> None:
     assert route_table([list(reversed(b)) for b in bundles]) == table
     for file in table.files:  # each shard in key order, whatever order the keys were met in
         assert list(json.loads(file)) == sorted(json.loads(file))
+
+
+def _table_by_definition(counts: list[dict[str, int]]) -> dict[str, str]:
+    """What ``RouteTable`` says a value is, computed a key and bundle at a time."""
+    table: dict[str, tuple[int, int, int]] = {}
+    for place, bundle in enumerate(counts):
+        for key, held in bundle.items():
+            mask, total, reach = table.get(key, (0, 0, -1))
+            total += held
+            table[key] = (mask | 1 << place, total, place if reach < 0 and total >= PAGE else reach)
+    return {
+        key: f"{mask:x},{reach}" if reach >= 0 else f"{mask:x}" for key, (mask, _, reach) in table.items()
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from([f"键{i}" for i in range(40)]), st.integers(1, 12), max_size=10),
+        max_size=150,  # masks of more than one 64-bit word, and bundles with no key
+    )
+)
+def test_the_table_holds_each_key_s_bundles_and_reach_as_defined(counts: list[dict[str, int]]) -> None:
+    _check_table(counts)
+
+
+@pytest.mark.parametrize("bundles", [63, 64, 65, 200])
+def test_masks_of_many_bundles_are_whole(bundles: int) -> None:
+    rng = random.Random(bundles)
+    keys = [f"键{i}" for i in range(30)]
+    _check_table(
+        [{key: rng.randint(1, 4) for key in rng.sample(keys, rng.randint(0, 5))} for _ in range(bundles)]
+    )
+
+
+def _check_table(counts: list[dict[str, int]]) -> None:
+    table = route_table_of_counts(counts)
+    assert _shards(table.files) == _table_by_definition(counts)
+    for number, file in enumerate(table.files):
+        assert all(shard_of(key, table.shards) == number for key in json.loads(file))
 
 
 @pytest.mark.parametrize(("key", "value"), [("", 0), ("a", 0xE8B7BE43), ("123456789", 0xCBF43926)])
