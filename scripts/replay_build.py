@@ -11,7 +11,8 @@ build from a fresh copy as often as asked:
         --as-of 2026-12-01 --code /tmp/wt-old --work /tmp/replay --repeat 2 --cold
 
 ``run`` copies the snapshot with ``cp -a`` (the hard links between the site and its spare and
-every modification time are kept: the build's reuse checks compare sizes and times), relabels
+every modification time are kept: the build's reuse checks compare sizes and times), or with
+``--link`` hard-links its files (``cp -al``: a build replaces files, never writes them), relabels
 both states and ``latest.json`` files for the checkout's generator (its code, theme and settings:
 a build by another generator starts over), renames each state for its copy's inode (states are
 kept by inode) and runs ``disclosure build``.  It prints the build's step line and the wall, CPU
@@ -72,14 +73,21 @@ def generator_of(code: Path) -> str:
     ).stdout.strip()
 
 
-def restore(snapshot: Path, work: Path, generator: str) -> Path:
-    """A copy of the snapshot in ``work``, its states relabelled for ``generator``; returns the site."""
+def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -> Path:
+    """A copy of the snapshot in ``work``, its states relabelled for ``generator``; returns the site.
+
+    ``link``: its files are hard links to the snapshot's (``cp -al``), which a build never writes
+    in place (tree.py): no file is copied, and emptying ``work`` frees few inodes.  On this
+    machine's file system, freeing some 400,000 inodes (the old copy) slows making new ones for
+    minutes (docs/benchmarks.md, session 15), and the copy then took about 3 minutes.
+    """
     saved = json.loads((snapshot / SNAPSHOT_FILE).read_text())
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     names = [saved["site"], f".{saved['site']}.spare", f".{saved['site']}.states"]
+    copy = ["cp", "-al" if link else "-a"]
     subprocess.run(
-        ["cp", "-a", *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
+        [*copy, *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
     )
     folders = _companions(work / saved["site"])
     for role, old_inode in saved["inodes"].items():
@@ -87,6 +95,7 @@ def restore(snapshot: Path, work: Path, generator: str) -> Path:
         latest = json.loads(latest_path.read_text())
         latest["generator"] = generator
         text = json.dumps(latest, sort_keys=True) + "\n"  # as build.py writes it
+        latest_path.unlink()  # a new file: with --link the old one is the snapshot's
         latest_path.write_text(text)
         old_state = folders["states"] / f"{old_inode}.json"
         state = orjson.loads(old_state.read_bytes())
@@ -114,7 +123,7 @@ def run(args: argparse.Namespace) -> None:
     generator = generator_of(code)
     env = {**os.environ, "PYTHONPATH": str(code)}
     for number in range(1, args.repeat + 1):
-        site = restore(args.snapshot, args.work, generator)
+        site = restore(args.snapshot, args.work, generator, link=args.link)
         if args.cold:
             drop_page_cache()
         argv = [sys.executable, "-m", "disclosure", "build", "--releases", str(args.releases.absolute())]
@@ -143,6 +152,9 @@ def main() -> None:
     running.add_argument("--work", type=Path, required=True, help="scratch folder, emptied first")
     running.add_argument("--repeat", type=int, default=1)
     running.add_argument("--cold", action="store_true", help="drop the page cache before each build (root)")
+    running.add_argument(
+        "--link", action="store_true", help="hard-link the snapshot's files instead of copying them"
+    )
     args = parser.parse_args()
     if args.command == "save":
         save(args.snapshot, args.site)
