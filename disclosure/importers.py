@@ -232,7 +232,7 @@ def _read_xlsx(path: Path) -> Table:
         # than replaced by a cached value that nobody reviewed (or by nothing, if none is cached).
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for a broken zip/xml
-        raise ImportFailed([Problem(path.name, 1, "-", f"无法读取 XLSX 文件：{exc}")]) from exc
+        raise ImportFailed([Problem(path.name, 1, "-", _unreadable_xlsx(exc))]) from exc
     try:
         if not workbook.worksheets:
             raise ImportFailed([Problem(path.name, 1, "-", "XLSX 文件中没有工作表")])
@@ -275,7 +275,20 @@ def _xlsx_records(file: str, sheet: Any, problems: list[Problem]) -> Iterator[tu
                 headers = [clean_cell(v) for v in values]
             yield number, values
     except Exception as exc:  # a broken sheet or string table: openpyxl raises many types
-        raise ImportFailed([Problem(file, number + 1, "-", f"无法读取 XLSX 文件：{exc!r}")]) from exc
+        raise ImportFailed([Problem(file, number + 1, "-", _unreadable_xlsx(exc))]) from exc
+
+
+# How much of the library's own words an unreadable XLSX's message keeps: zipfile's can quote
+# whole damaged headers as bytes (2,000 characters and more), which no one reading the error needs.
+XLSX_REASON_LENGTH = 200
+
+
+def _unreadable_xlsx(exc: Exception) -> str:
+    """The message for an XLSX that openpyxl or zipfile could not read: what they said, cut short."""
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if len(reason) > XLSX_REASON_LENGTH:
+        reason = reason[: XLSX_REASON_LENGTH - 1] + "…"
+    return f"无法读取 XLSX 文件（文件可能已损坏）：{reason}"
 
 
 def _xlsx_problem(data_type: str, value: Any) -> str:

@@ -788,6 +788,22 @@ def test_xlsx_damaged_zip(scratch: Path, good_xlsx: bytes, damage: tuple[str, st
     check(path, stage_one(path), 10**6)
 
 
+def test_xlsx_whose_damaged_header_zipfile_quotes_whole_gets_a_short_message(
+    scratch: Path, good_xlsx: bytes
+) -> None:
+    """A local header claiming a 4,000-byte file name: zipfile's error quotes all those bytes
+    (the fuzzer found one of 2,295 characters), and the message keeps 200 of them."""
+    data = bytearray(good_xlsx)
+    name = b"[Content_Types].xml"
+    header = data.rfind(b"PK\x03\x04", 0, data.index(name))  # the member's local header
+    data[header + 26 : header + 28] = (4000).to_bytes(2, "little")  # its file name's length
+    path = write(scratch, "坏.xlsx", bytes(data))
+    outcome = stage_one(path)
+    check(path, outcome, 10**6)
+    (problem,) = outcome.errors
+    assert "无法读取 XLSX 文件" in str(problem) and len(str(problem)) < 300, str(problem)
+
+
 def test_xlsx_crafted_sheets(scratch: Path, good_xlsx: bytes) -> None:
     """Hand-made sheet XML: cells far apart, a huge declared dimension, an index out of range."""
     with zipfile.ZipFile(io.BytesIO(good_xlsx)) as source:
