@@ -28,6 +28,15 @@ class ReleaseSource(Protocol):
 
     def entries(self) -> Iterator[tuple[bytes, Entry]]: ...
 
+    def lines(self) -> Iterator[bytes]:
+        """Each entry's canonical bytes, as ``entries`` gives them, without parsing them."""
+        ...
+
+    @property
+    def entry_digests(self) -> Sequence[str]:
+        """The sha256 of each line, in order: a signed release's manifest lists them."""
+        ...
+
 
 class FoldError(ValueError):
     """The history is inconsistent (verification should have refused it)."""
@@ -45,6 +54,17 @@ class PublishedRecord:
     @property
     def digest(self) -> str:
         return sha256_hex(self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedLine:
+    """A published record before its line is parsed: a build shows every record but renders the
+    pages of few, so it parses an entry only when a page needs it (``site.views.record_view``)."""
+
+    line: bytes
+    digest: str  # the release's entry_digests lists it: no line is hashed
+    release: int
+    first_release: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +136,27 @@ class FoldResult:
                     yield PublishedRecord(
                         entry=entry, line=line, release=release.sequence, first_release=state.first_release
                     )
+
+    def published_lines(self) -> Iterator[PublishedLine]:
+        """The lines of ``published``, in the same order, found by the states' places alone.
+
+        For verified releases, whose lines hash to their ``entry_digests``: nothing is parsed or
+        hashed (parsing every line took 2.7 s of each build at 10^5 records).
+        """
+        places: dict[int, dict[int, int]] = {}  # release -> line index -> first release
+        for state in self.states.values():
+            if _is_published(state, self.as_of):
+                places.setdefault(state.release, {})[state.index] = state.first_release
+        for release in self.releases:
+            wanted = places.get(release.sequence)
+            if not wanted:
+                continue
+            digests = release.entry_digests
+            sequence = release.sequence
+            for index, line in enumerate(release.lines()):
+                first = wanted.get(index)
+                if first is not None:
+                    yield PublishedLine(line, digests[index], sequence, first)
 
     def removed(self) -> list[RemovedRecord]:
         """Every id ever published that is not published now, sorted by id."""

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,11 @@ class Release:
     @property
     def manifest_sha256(self) -> str:
         return sha256_hex(self.manifest_bytes)
+
+    @property
+    def entry_digests(self) -> Sequence[str]:
+        """The manifest's digest of each line (verification checks that they match)."""
+        return self.manifest.entries
 
     def lines(self) -> Iterator[bytes]:
         """Each entry's canonical bytes, without the newline."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from stdnum.cn import ric, uscc
 
-from disclosure.canonical import canonical_bytes
+from disclosure.canonical import canonical_bytes, sha256_hex
 from disclosure.model import Entry, entry_to_json
 
 
@@ -148,3 +148,10 @@ class MemoryRelease:
     def entries(self) -> Iterator[tuple[bytes, Entry]]:
         for entry in self.items:
             yield canonical_bytes(entry_to_json(entry)), entry
+
+    def lines(self) -> Iterator[bytes]:
+        return (line for line, _ in self.entries())
+
+    @property
+    def entry_digests(self) -> list[str]:
+        return [sha256_hex(line) for line in self.lines()]

@@ -134,6 +134,9 @@ def test_fold_matches_naive_model(releases: list[MemoryRelease], offset: int) ->
     assert {r.id for r in removed} | set(expected) == ever
     for record in published:
         assert record.line == canonical_bytes(entry_to_json(record.entry))
+    # The lines found by the states' places alone are the same, with the digests the releases list.
+    lines = [(p.line, p.digest, p.release, p.first_release) for p in result.published_lines()]
+    assert lines == [(r.line, r.digest, r.release, r.first_release) for r in published]
 
 
 def test_removal_reasons_and_dates() -> None:

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from disclosure.fold import fold_releases
-from disclosure.model import Kind
+from disclosure.model import SUBJECT_TYPE_LABELS, Kind
 from disclosure.site.search_terms import merge_grams, suffix_grams
 from disclosure.site.views import PAGE_SIZE, RecordView, group_entities, newest_first, paginate, record_view
 from disclosure.verify import verify_releases
@@ -57,6 +57,35 @@ def test_record_view_labels_and_provenance(site_tree: SiteTree) -> None:
     assert any(t.startswith("市监处") for t in terms)  # the document number's Han part
     searchable = {f.label for f in penalty.fields if f.searchable}
     assert "违法事实" in searchable and "处罚机关" not in searchable
+
+
+def test_a_view_from_the_line_alone_equals_the_view_from_its_entry(site_tree: SiteTree) -> None:
+    """The build makes views from published lines (fold.published_lines), parsing an entry only
+    when a page asks for it; every field must be what the parsed entry gives."""
+    fold = fold_releases(verify_releases(site_tree.root), AS_OF)
+    parsed = [record_view(r) for r in fold.published()]
+    unparsed = [record_view(r) for r in fold.published_lines()]
+    assert len(unparsed) == len(parsed) > 5
+    assert any(r.kind is Kind.CASE and r.case_subjects for r in parsed)  # the sample has all shapes
+    assert any(r.publicity_until for r in parsed) and any(r.publicity_until is None for r in parsed)
+    names = [f.name for f in dataclasses.fields(RecordView) if f.name != "parsed"]
+    for lazy, eager in zip(unparsed, parsed, strict=True):
+        assert lazy.parsed is None and eager.parsed is not None
+        assert [getattr(lazy, n) for n in names] == [getattr(eager, n) for n in names]
+        assert (lazy.fields, lazy.search_terms, lazy.exact_texts) == (
+            eager.fields, eager.search_terms, eager.exact_texts)  # fmt: skip
+        assert lazy.entry == eager.entry and lazy.parsed is not None
+        entry = eager.entry  # what the view is read from the JSON for
+        assert (lazy.id, lazy.kind, lazy.subject_name, lazy.subject_code, lazy.department,
+                lazy.department_code, lazy.decided, lazy.publicity_from, lazy.publicity_until) == (
+            entry.id, entry.kind, entry.subject.name, entry.subject.code, entry.department.name,
+            entry.department.code, entry.decided, entry.publicity.start, entry.publicity.until)  # fmt: skip
+        assert lazy.title == (entry.fields.get("title") or entry.subject.name)
+        assert lazy.subject_type == SUBJECT_TYPE_LABELS[entry.subject.type]
+        numbers = [entry.fields.get(k) for k in ("document_number", "case_number", "license_number")]
+        assert lazy.document_number == next((str(n) for n in numbers if n), "")
+        subjects = entry.fields.get("subjects") if entry.kind is Kind.CASE else None
+        assert lazy.case_subjects == tuple((s["name"], s.get("code") or None) for s in subjects or [])
 
 
 def test_entities_group_by_code_newest_first(site_tree: SiteTree) -> None:

@@ -311,7 +311,7 @@ def content_key(*parts: object) -> str:
 
 def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, workers: int = 1) -> Output:
     """Every page and file of the portal; pages whose inputs did not change are linked, not rendered."""
-    records = newest_first(record_view(r) for r in site.fold.published())
+    records = newest_first(record_view(r) for r in site.fold.published_lines())
     removed = [removed_view(r) for r in site.fold.removed()]
     release_views = _release_views(site.releases, site.tallies)
     latest = release_views[-1] if release_views else None
