@@ -254,6 +254,8 @@ def _build(
         )
         with steps.step("render", "生成页面……"):
             _run_pelican(site, staging, config)
+            assert site.result is not None
+            steps.timings.update(site.result.timings)
             applied = next((r for r in reversed(releases) if r.published <= as_of), None)
             latest = {
                 "as_of": as_of.isoformat(),
@@ -263,7 +265,6 @@ def _build(
             }
             latest_text = json.dumps(latest, sort_keys=True) + "\n"
             replace_file(staging / LATEST_FILE, latest_text.encode())
-            assert site.result is not None
             emptied |= site.result.remove_undeclared()
             reused = len(site.result.reused)
             rendered = site.result.rendered_by_type()

@@ -41,6 +41,7 @@ from disclosure.site.routing import (
     rebased_route_counts,
     route_table_of_counts,
 )
+from disclosure.site.views import RecordView
 
 SHM = Path("/dev/shm")
 SCRATCH_PREFIX = "disclosure-index-"
@@ -214,8 +215,10 @@ def _route_counts(bundle: Bundle, cache: Path | None, base_key: str | None) -> M
             return counts
     except (OSError, orjson.JSONDecodeError):
         pass
-    records = {r.digest: RoutedRecord(r.exact_texts, r.district) for r in bundle.records}
-    rebased = _rebased(cache, base_key, records) if base_key is not None else None
+    base_counts, base_texts = _cached_base(cache, base_key) if base_key is not None else ({}, {})
+    # A record the base holds has its texts there: its entry is not parsed (RecordView.entry).
+    records = {r.digest: _routed(r, base_texts.get(r.digest)) for r in bundle.records}
+    rebased = _rebased(base_counts, base_texts, records) if base_counts else None
     counts = rebased if rebased is not None else bundle_route_counts(records.values())
     texts = {digest: [record.district, *record.texts] for digest, record in records.items()}
     replace_file(cache / f"{bundle.key}{_RECORDS}", orjson.dumps(texts))
@@ -223,22 +226,41 @@ def _route_counts(bundle: Bundle, cache: Path | None, base_key: str | None) -> M
     return counts
 
 
-def _rebased(cache: Path, base_key: str, records: Mapping[str, RoutedRecord]) -> dict[str, int] | None:
-    """``rebased_route_counts`` from the cached base bundle, or None where the cache does not
-    hold it whole or as many records came and went as the bundle holds (counting it afresh is
-    then no dearer)."""
+def _cached_base(cache: Path, base_key: str) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """The cached counts and routed texts (by digest) of the bundle ``base_key``, or empty ones
+    where the cache does not hold it whole, as this code writes it."""
     try:
-        base = orjson.loads((cache / f"{base_key}{_COUNTS}").read_bytes())
+        counts = orjson.loads((cache / f"{base_key}{_COUNTS}").read_bytes())
         texts = orjson.loads((cache / f"{base_key}{_RECORDS}").read_bytes())
-        if not (isinstance(base, dict) and isinstance(texts, dict)):
-            return None
-        gone = [RoutedRecord(tuple(t[1:]), t[0]) for digest, t in texts.items() if digest not in records]
-        new = [record for digest, record in records.items() if digest not in texts]
-        if len(gone) + len(new) >= len(records):
-            return None
-        return rebased_route_counts(base, gone, new)
-    except (OSError, orjson.JSONDecodeError, TypeError, IndexError):  # not as this code writes them
+    except (OSError, orjson.JSONDecodeError):
+        return {}, {}
+    if not (isinstance(counts, dict) and isinstance(texts, dict)):
+        return {}, {}
+    valid = all(
+        isinstance(t, list) and t and all(isinstance(text, str) for text in t) for t in texts.values()
+    )
+    return (counts, texts) if valid else ({}, {})
+
+
+def _routed(record: RecordView, cached: list[str] | None) -> RoutedRecord:
+    """What the table needs of ``record``: as ``cached`` (its district and exact texts) if given."""
+    return _routed_text(cached) if cached is not None else RoutedRecord(record.exact_texts, record.district)
+
+
+def _rebased(
+    base_counts: dict[str, int], base_texts: Mapping[str, list[str]], records: Mapping[str, RoutedRecord]
+) -> dict[str, int] | None:
+    """``rebased_route_counts`` from the base bundle's, or None where as many records came and
+    went as the bundle holds (counting it afresh is then no dearer)."""
+    gone = [_routed_text(t) for digest, t in base_texts.items() if digest not in records]
+    new = [record for digest, record in records.items() if digest not in base_texts]
+    if len(gone) + len(new) >= len(records):
         return None
+    return rebased_route_counts(base_counts, gone, new)
+
+
+def _routed_text(cached: list[str]) -> RoutedRecord:
+    return RoutedRecord(tuple(cached[1:]), cached[0])
 
 
 def _write_bundles(

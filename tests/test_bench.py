@@ -40,4 +40,6 @@ def test_bench_runs_small(tmp_path: Path) -> None:
         assert figures["search"][0]["kb_pagefind"] > 0
         assert figures["golden"]["queries"] == 12 and 0 <= figures["golden"]["recall_at_10"] <= 1
     build = next(s for s in figures["steps"] if s["name"] == "build full")
-    assert {"render", "index"} <= build["build"].keys(), "the build's own step timings were not parsed"
+    assert {"views", "pages", "render", "index"} <= build["build"].keys(), (
+        "the build's own step timings were not parsed"
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from disclosure import search_index
 from disclosure._internal.pagefind_index import IndexedPage
+from disclosure.fold import fold_releases
 from disclosure.search_index import (
     SCRATCH_PREFIX,
     SHARD_PROBE,
@@ -22,6 +23,8 @@ from disclosure.search_index import (
 )
 from disclosure.site.bundles import Bundle, plan_bundles
 from disclosure.site.render import INDEX_SOURCE
+from disclosure.site.views import record_view
+from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
 from tests.pagefind_pages import Built
 from tests.pagefind_pages import read as read_bundle_pages
@@ -116,6 +119,33 @@ def test_a_changed_bundle_is_counted_from_its_last_version(
     (cache / f"{changed.key}.json").write_text("{}")
     write_routes(after, tmp_path / "fallback", cache, bases)
     assert _files(tmp_path / "fallback") == _files(plain)
+
+
+def test_a_changed_bundle_parses_only_the_entries_its_base_lacks(
+    signed_releases: SignedTree, tmp_path: Path
+) -> None:
+    """A weekly build changes most bundles a little: the routed texts of the records a bundle's
+    base held come from the cache, and only the others' entries are parsed (RecordView.entry)."""
+    before = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
+    cache = tmp_path / "cache"
+    write_routes(before, tmp_path / "before", cache)
+    fold = fold_releases(verify_releases(signed_releases.root), signed_releases.weeks[-1])
+    lazy = {view.digest: view for view in map(record_view, fold.published_lines())}
+    changed, other = sorted(before, key=lambda b: len(b.records))[-2:]
+    moved = lazy[other.records[0].digest]
+    after = []  # the week: one record moves from one bundle to another; the rest stay as they were
+    for bundle in before:
+        kept = tuple(lazy[r.digest] for r in bundle.records[1:])
+        if bundle is changed:
+            after.append(Bundle(bundle.name, (*kept, moved)))
+        else:
+            after.append(Bundle(bundle.name, kept) if bundle is other else bundle)
+    plain = tmp_path / "plain"
+    parsed = {r.digest: r for b in before for r in b.records}
+    write_routes([Bundle(b.name, tuple(parsed[r.digest] for r in b.records)) for b in after], plain)
+    write_routes(after, tmp_path / "rebased", cache, {b.name: b.key for b in before})
+    assert _files(tmp_path / "rebased") == _files(plain)
+    assert [view.id for view in lazy.values() if view.parsed is not None] == [moved.id]
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,9 @@ class Output:
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
     # What flush waits for before it checks ``base`` (SiteInput.base_ready).
     base_ready: Callable[[], object] | None = None
+    # Parts of the render, in seconds, for the build's log: "views" (the published records' views),
+    # "pages" (flush: the reuse checks and the renders in worker processes).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def write(
         self,
@@ -179,6 +183,7 @@ class Output:
         pending files are dealt out by their cost, not their number: the data files, declared
         together near the end, took one worker 6 s in a daily build while the other idled.
         """
+        start = time.perf_counter()
         if self.base_ready is not None:
             self.base_ready()
         workers = max(1, workers)
@@ -215,6 +220,7 @@ class Output:
                 self.reused[relative] = self.base[relative]
             elif relative not in made:
                 self.reused[relative] = self.reusable[relative]
+        self.timings["pages"] = self.timings.get("pages", 0.0) + time.perf_counter() - start
         return count + len(made)
 
     def _reuse(self, relative: str) -> Literal["kept", "linked"] | None:
@@ -311,7 +317,9 @@ def content_key(*parts: object) -> str:
 
 def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, workers: int = 1) -> Output:
     """Every page and file of the portal; pages whose inputs did not change are linked, not rendered."""
+    start = time.perf_counter()
     records = newest_first(record_view(r) for r in site.fold.published_lines())
+    output.timings["views"] = time.perf_counter() - start
     removed = [removed_view(r) for r in site.fold.removed()]
     release_views = _release_views(site.releases, site.tallies)
     latest = release_views[-1] if release_views else None
