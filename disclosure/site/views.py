@@ -7,6 +7,7 @@ decided here: a removed record's view has no name, code or detail to leak.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -385,13 +386,18 @@ def cut_by_content(
     for record in records:
         current = runs[-1]
         current.append(record)
-        if len(current) >= most or (
-            len(current) >= least and int(hashlib.sha256(record.id.encode()).hexdigest()[:8], 16) % every == 0
-        ):
+        if len(current) >= most or (len(current) >= least and id_number(record.id) % every == 0):
             runs.append([])
     if not runs[-1]:
         runs.pop()
     return runs
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def id_number(entry_id: str) -> int:
+    """A number drawn from an id by hashing (its first 32 bits of sha256), where ``cut_by_content``
+    cuts.  Remembered: each record is in four lists and a bundle, 1.3 s of hashing a build at 10^5."""
+    return int(hashlib.sha256(entry_id.encode()).hexdigest()[:8], 16)
 
 
 def _older_of_front(
