@@ -9,6 +9,8 @@ subprocess per step, so each step's wall time, CPU time and peak memory are its 
    sign, rebuild into the same folder as of 2026-11-24; then the daily expiry rebuilds as of
    2026-11-25 and 2026-11-26 (no new release; the first starts from the spare the full build
    left, the second from the weekly build's, as the first daily of a week and the others do);
+   then a second weekly batch, built as of 2026-12-01 from the spare the dailies left: the
+   weekly build of every week but the first after a full build (which has no spare);
 3. peers on the records published as of 2026-11-20: plain Pelican (stock theme) and Hugo,
    each followed by Pagefind over the record pages only;
 4. the search page in headless Chromium: bytes transferred and time to the first results.
@@ -55,6 +57,7 @@ DISCLOSURE = str(VENV_BIN / "disclosure")
 CHROMIUM = "/usr/bin/chromium"
 FIRST_WEEK, FIRST_AS_OF = "2026-11-16", "2026-11-20"
 NEXT_WEEK, NEXT_AS_OF, DAILY_AS_OF, LAST_AS_OF = "2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"
+THIRD_WEEK, FINAL_AS_OF = "2026-11-30", "2026-12-01"  # the steady week's batch and build
 PASSPHRASE = "benchmark passphrase, throw-away key"
 BUILT_LINE = re.compile(r"^built .*\((?P<steps>[^()]*)\)\s*$", re.MULTILINE)
 COUNTS = ("published", "removed", "files", "unchanged")  # the build line's counts, not timings
@@ -186,7 +189,8 @@ def run_step(name: str, argv: list[str], cwd: Path, logs: Path, env: dict[str, s
 
 
 def run_disclosure(records: int, work: Path, steps: list[Step], since: str | None = None) -> None:
-    """Keys, the big first batch, the full build, a 2 % weekly batch and its rebuild, the daily rebuild.
+    """Keys, the big first batch, the full build, a 2 % weekly batch and its rebuild, two daily
+    rebuilds, and a second weekly batch and its rebuild (from a spare, as most weeks are).
 
     ``since``: the first batch is an archive whose decisions spread from that date (``sample --since``).
     """
@@ -202,23 +206,28 @@ def run_disclosure(records: int, work: Path, steps: list[Step], since: str | Non
     step("keygen", "keygen", "--out", "keys/office.key", "--kdf-rounds", "2")
     step("init", "init", "--releases", rel, "--pubkey", "keys/office.key.pub", "--date", "2026-01-01")
     weekly = max(1, round(records * 0.02))
-    for suffix, week, count, follow_ups in (
-        ("", FIRST_WEEK, records, False),
-        (" weekly", NEXT_WEEK, weekly, True),
-    ):
+
+    def batch(suffix: str, week: str, count: int, follow_up: bool) -> None:
         inbox = f"inbox-{week}"
-        extra = ["--releases", rel] if follow_ups else (["--since", since] if since else [])
+        extra = ["--releases", rel] if follow_up else (["--since", since] if since else [])
         step(f"sample{suffix}", "sample", "--out", inbox, "--records", str(count), "--week", week, *extra)
         files = sorted(str(p.relative_to(work)) for p in (work / inbox).iterdir())
         staged = step(f"stage{suffix}", "stage", *files, "--releases", rel, "--date", week)
         release_dir = staged.stdout.strip().splitlines()[-1]
         step(f"sign{suffix}", "sign", release_dir, "--key", "keys/office.key", "--releases", rel)
-        if not follow_ups:
-            step("verify", "verify", "--releases", rel)
-            step("build full", "build", "--releases", rel, "--out", site, "--as-of", FIRST_AS_OF)
-    step("build weekly", "build", "--releases", rel, "--out", site, "--as-of", NEXT_AS_OF)
-    step("build daily", "build", "--releases", rel, "--out", site, "--as-of", DAILY_AS_OF)
-    step("build daily 2", "build", "--releases", rel, "--out", site, "--as-of", LAST_AS_OF)
+
+    def build(name: str, as_of: str) -> None:
+        step(f"build {name}", "build", "--releases", rel, "--out", site, "--as-of", as_of)
+
+    batch("", FIRST_WEEK, records, False)
+    step("verify", "verify", "--releases", rel)
+    build("full", FIRST_AS_OF)
+    batch(" weekly", NEXT_WEEK, weekly, True)
+    build("weekly", NEXT_AS_OF)
+    build("daily", DAILY_AS_OF)
+    build("daily 2", LAST_AS_OF)
+    batch(" weekly 2", THIRD_WEEK, weekly, True)
+    build("weekly 2", FINAL_AS_OF)
 
 
 # --- the same records for the peers ----------------------------------------------------------
@@ -566,6 +575,13 @@ def ratios(
         ratio("full build / (Pelican + Pagefind)", full, pelican, None, "(none)")
     ratio("weekly rebuild (2 %) / full build", by["build weekly"], [full], 0.15, "<= 0.15")
     ratio(
+        "steady weekly rebuild (2 %, from a spare) / full build",
+        by["build weekly 2"],
+        [full],
+        0.15,
+        "<= 0.15",
+    )
+    ratio(
         "daily expiry rebuild / full build",
         by["build daily"],
         [full],
@@ -665,7 +681,7 @@ def run_golden(work: Path, count: int) -> dict[str, Any]:
     out = work / "golden.json"
     command = [
         str(VENV_BIN / "python"), "-m", "tests.golden", "--releases", str(work / "releases"),
-        "--as-of", LAST_AS_OF, "--site", str(work / "site"), "--json", str(out), "--count", str(count),
+        "--as-of", FINAL_AS_OF, "--site", str(work / "site"), "--json", str(out), "--count", str(count),
     ]  # fmt: skip
     print("  golden queries (URL mode) ...", flush=True)
     done = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("sample", "stage", "sign", "verify", "build full", "build weekly", "build daily", "build daily 2")
+STEPS = ("sample", "stage", "sign", "verify", "build full", "build weekly", "build daily", "build daily 2",
+         "build weekly 2")  # fmt: skip
 
 
 @pytest.mark.slow
@@ -34,6 +35,7 @@ def test_bench_runs_small(tmp_path: Path) -> None:
     for step in STEPS:
         assert f"\n{step} " in result.stdout, f"no {step!r} row in:\n{result.stdout}"
     assert "weekly rebuild (2 %) / full build" in result.stdout
+    assert "steady weekly rebuild (2 %, from a spare) / full build" in result.stdout
     assert not (tmp_path / "work").exists(), "the scratch folder is removed without --keep"
     figures = json.loads(out.read_text())
     if figures["search"]:  # chromium present: the browser measurement ran and counted Pagefind's files
