@@ -222,7 +222,7 @@ def parse_line(line: bytes) -> Decision:
 
 
 def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
-    """The view of a published line, made from its JSON, not its entry: that is a third of the
+    """The view of a published line, made from its JSON, not its entry: that is under half the
     cost, and every build makes 10^5 of them (a verified line is a valid entry).  The entry is
     parsed when a page asks for it (``RecordView.entry``), unless ``record`` has it already."""
     obj = orjson.loads(record.line)
