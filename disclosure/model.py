@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import orjson
+
 from disclosure.canonical import JSONValue
 
 
@@ -240,6 +242,18 @@ def entry_from_json(obj: Any) -> Entry:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise EntryFormatError(f"not a valid entry: {exc!r}") from exc
+
+
+def decision_from_line(line: bytes) -> Decision:
+    """The entry of a records.jsonl line that must be a decision (a published version)."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise EntryFormatError(f"not JSON: {exc}") from exc
+    entry = entry_from_json(obj)
+    if not isinstance(entry, Decision):
+        raise EntryFormatError(f"a {entry.op.value} entry, not a decision")
+    return entry
 
 
 _E = TypeVar("_E", bound=StrEnum)

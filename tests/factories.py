@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,6 @@ class MemoryRelease:
     def lines(self) -> Iterator[bytes]:
         return (line for line, _ in self.entries())
 
-    @property
+    @functools.cached_property
     def entry_digests(self) -> list[str]:
         return [sha256_hex(line) for line in self.lines()]

@@ -27,7 +27,7 @@ from disclosure.model import (
     Decision,
     Kind,
     Op,
-    entry_from_json,
+    decision_from_line,
 )
 from disclosure.site.search_terms import exact_sequence, merge_grams, suffix_grams
 
@@ -85,7 +85,7 @@ class RecordView:
     @property
     def entry(self) -> Decision:
         if self.parsed is None:
-            self.parsed = parse_line(self.line)
+            self.parsed = decision_from_line(self.line)
         return self.parsed
 
     # What only the record's own page shows is computed when that page is rendered (in a worker
@@ -211,14 +211,6 @@ def record_url(kind: Kind, entry_id: str) -> str:
 
 def entity_url(code: str) -> str:
     return f"/entity/{code}/"
-
-
-def parse_line(line: bytes) -> Decision:
-    """The entry of a published line (verified: it parses, and is a decision)."""
-    entry = entry_from_json(orjson.loads(line))
-    if not isinstance(entry, Decision):
-        raise ValueError(f"not a published decision: {line[:80]!r}")
-    return entry
 
 
 def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
