@@ -90,6 +90,9 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         [*copy, *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
     )
     folders = _companions(work / saved["site"])
+    # Every old state is read and removed before any is written: a copy's new inode can be the
+    # number another folder had when saved, and writing its state first would overwrite that one.
+    relabelled: dict[str, bytes] = {}
     for role, old_inode in saved["inodes"].items():
         latest_path = folders[role] / "latest.json"
         latest = json.loads(latest_path.read_text())
@@ -101,7 +104,9 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         state = orjson.loads(old_state.read_bytes())
         state["latest"] = text
         old_state.unlink()
-        (folders["states"] / f"{os.stat(folders[role]).st_ino}.json").write_bytes(orjson.dumps(state))
+        relabelled[f"{os.stat(folders[role]).st_ino}.json"] = orjson.dumps(state)
+    for name, data in relabelled.items():
+        (folders["states"] / name).write_bytes(data)
     for prefix in CACHE_PREFIXES:
         for cache in folders["states"].glob(f"{prefix}*"):
             cache.rename(folders["states"] / f"{prefix}{generator}")

@@ -8,10 +8,13 @@ everything again, so the test checks that the replayed build reused the saved si
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -61,3 +64,40 @@ def test_a_saved_site_replays_the_next_build_from_its_states(
     assert re.search(r"^  replay 2 +[\d.]+ s  cpu +[\d.]+ s  peak +\d+ MB", result.stdout, re.MULTILINE)
     # The replays replaced files, never wrote into them: with --link, the snapshot is as saved.
     assert _files(snapshot) == saved
+
+
+def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inodes are reused: the restored site may get the number the spare had when it was saved.
+    Writing the site's relabelled state first would then overwrite the spare's old one."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import replay_build
+
+    snapshot = tmp_path / "snapshot"
+    inodes = {"site": 11, "spare": 22}
+    for role, folder in (("site", "site"), ("spare", ".site.spare")):
+        (snapshot / folder).mkdir(parents=True)
+        latest = '{"generator": "old"}\n'
+        (snapshot / folder / "latest.json").write_text(latest)
+        (snapshot / ".site.states").mkdir(exist_ok=True)
+        state = json.dumps({"latest": latest, "role": role})
+        (snapshot / ".site.states" / f"{inodes[role]}.json").write_text(state)
+    (snapshot / "snapshot.json").write_text(json.dumps({"site": "site", "inodes": inodes}))
+    work = tmp_path / "work"
+    # The copies' inodes as this file system might deal them: the site gets the spare's old one.
+    copies = {str(work / "site"): 22, str(work / ".site.spare"): 33}
+    real_stat = os.stat
+
+    def stat(path: object, **options: bool) -> object:
+        return (
+            SimpleNamespace(st_ino=copies[str(path)]) if str(path) in copies else real_stat(path, **options)
+        )
+
+    monkeypatch.setattr(replay_build.os, "stat", stat)
+    replay_build.restore(snapshot, work, "new")
+    states = {p.name: json.loads(p.read_text()) for p in (work / ".site.states").glob("*.json")}
+    assert {name: state["role"] for name, state in states.items()} == {"22.json": "site", "33.json": "spare"}
+    for name, folder in (("22.json", "site"), ("33.json", ".site.spare")):
+        assert states[name]["latest"] == (work / folder / "latest.json").read_text()
+        assert json.loads(states[name]["latest"])["generator"] == "new"
