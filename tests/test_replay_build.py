@@ -71,7 +71,7 @@ def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
 ) -> None:
     """Inodes are reused: the restored site may get the number the spare had when it was saved.
     Writing the site's relabelled state first would then overwrite the spare's old one."""
-    sys.path.insert(0, str(ROOT / "scripts"))
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     import replay_build
 
     snapshot = tmp_path / "snapshot"
