@@ -25,6 +25,7 @@ import orjson
 
 from disclosure._internal.forks import Beside, split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle
+from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
 from disclosure._internal.tree import remove_files, replace_file
 from disclosure.site.bundles import (
@@ -306,6 +307,8 @@ def _write_bundles(
             write_bundle(added, folder, runtime=runtime, chunk_size=index_chunk_size, page_tag=bundle.tag)
         return edited
 
+    if bases:
+        warm_postings()  # once, before the forks: each would load the compiled loop again
     return sum(split_over_forks(len(rebuilt), workers, write))
 
 

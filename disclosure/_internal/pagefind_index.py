@@ -301,12 +301,18 @@ def unzip(raw: bytes, name: str) -> bytes:
     return data[len(HEADER) :]
 
 
-def load(path: Path) -> Any:
+def read_data(path: Path) -> bytes:
+    """A data file's CBOR (unzipped, without the header)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise BundleFormatError(f"{path}: missing ({exc})") from exc
+    return unzip(raw, str(path))
+
+
+def load(path: Path) -> Any:
+    data = read_data(path)
     try:
-        return libipld.decode_dag_cbor(unzip(raw, str(path)))
+        return libipld.decode_dag_cbor(data)
     except ValueError as exc:
         raise BundleFormatError(f"{path}: not CBOR ({exc})") from exc

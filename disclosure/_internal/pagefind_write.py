@@ -16,10 +16,12 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import libipld
+import numpy
 from zlib_ng import zlib_ng
 
 from disclosure._internal.pagefind_index import (
@@ -36,10 +38,25 @@ from disclosure._internal.pagefind_index import (
     load,
     no_gc,
     pagefind_hash,
+    read_data,
     read_entry,
     remap,
     sort_orders,
     unzip,
+)
+from disclosure._internal.pagefind_postings import (
+    COUNT,
+    ENTRY_END,
+    ENTRY_START,
+    HAS_FORMS,
+    KEPT,
+    OUT_END,
+    OUT_START,
+    TEXT_END,
+    TEXT_START,
+    ChunkFormatError,
+    array_head,
+    renumber_chunk,
 )
 
 # zlib-ng's level for index chunks: gzip is the largest single cost of editing a bundle (about a
@@ -104,8 +121,9 @@ def edit_bundle(
 
     Why: a weekly build loses a few records from most bundles.  Reading a bundle into pages (every
     fragment unzipped, hashed and parsed, every posting filed under its page) and writing it back
-    cost about 1 ms a page; here the index chunks are renumbered as they are, the kept fragments
-    linked under their new names, and only ``add`` is read as pages.
+    cost about 1 ms a page; here the index chunks are renumbered in their bytes
+    (``pagefind_postings``: only words that gain postings or have diacritic forms are decoded),
+    the kept fragments linked under their new names, and only ``add`` is read as pages.
     ``source`` must be a bundle ``write_bundle`` wrote (its page numbers follow the URL), ``urls``
     its pages' URLs, and ``sort_values`` the function its pages' sorts were recovered with.
     It cannot where short names would change (two pages whose names share a prefix: a few in 10^4
@@ -191,9 +209,22 @@ def edit_bundle(
             name = _tagged(short, language, page_tag)
             _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
             index.meta_pages[number_of[page.url]] = [name, page.word_count]
+        renumber_array = numpy.array(renumber, dtype=numpy.int64)
+        entries = []  # (word, locations, encoded entry) of the kept words that need no merging
         for _from, _to, chunk_name in chunks:
-            (chunk,) = load(source / "index" / f"{chunk_name}.pf_index")
-            for word, postings, variants in chunk:
+            data = read_data(source / "index" / f"{chunk_name}.pf_index")
+            try:
+                spans = renumber_chunk(data, renumber_array)
+            except ChunkFormatError as exc:
+                raise BundleFormatError(f"{source}: index chunk {chunk_name}: {exc}") from exc
+            encoded = spans.encoded
+            for row in spans.rows:
+                word = data[row[TEXT_START] : row[TEXT_END]].decode()
+                if not row[HAS_FORMS] and word not in added.words:
+                    if row[KEPT]:
+                        entries.append((word, row[COUNT], encoded[row[OUT_START] : row[OUT_END]]))
+                    continue
+                _, postings, variants = libipld.decode_dag_cbor(data[row[ENTRY_START] : row[ENTRY_END]])
                 state = _renumbered(postings, renumber, added.words.pop(word, None))
                 if state is not None:
                     index.words[word] = state
@@ -207,7 +238,9 @@ def edit_bundle(
         for word, word_forms in added.forms.items():
             for form, state in word_forms.items():
                 index.forms.setdefault(word, {})[form] = state
-        meta_name = _emit(index, language, target, chunk_size)
+        entries += _entries(index)
+        entries.sort(key=itemgetter(0))
+        meta_name = _emit(index, entries, language, target, chunk_size)
     languages = {language: _language_entry(runtime, language, meta_name, len(new_urls))}
     _finish(runtime, read_entry(runtime), languages, target)
     return True
@@ -373,39 +406,57 @@ def _write_language(
     for number, page in enumerate(pages):
         index.add(number, page)
     index.sorts = sort_orders([page.sorts for page in pages])
-    return _emit(index, language, target, chunk_size)
+    return _emit(index, _entries(index), language, target, chunk_size)
 
 
-def _emit(index: _Index, language: str, target: Path, chunk_size: ChunkSize) -> str:
-    """Encode and write the index chunks, filter chunks and metadata; returns the metadata name."""
-    floor = len(language) + 8
-    # index/mod.rs chunk_index: words in order, a chunk ends once it holds >= chunk_size
-    # locations (each page counts its locs + meta locs + 1; variants do not count).
-    chunks: list[list[list[Any]]] = [[]]
-    size = 0
+Entry = tuple[str, int, bytes]  # a word, its locations (to cut chunks), its DAG-CBOR [word, postings, forms]
+
+
+def _entries(index: _Index) -> list[Entry]:
+    """The index's words in order, each entry encoded."""
     no_pages = [0, 0, []]
     words, forms = index.words, index.forms
-    sized = chunk_size if callable(chunk_size) else None
-    # Once a word per page of every bundle an edit writes (1.6 million in a weekly build at 10^5):
-    # Chinese text has no diacritic forms, so most bundles have none and skip their look-ups.
+    entries = []
+    # Once a word per page of every bundle written.  Chinese text has no diacritic forms, so most
+    # bundles have none and skip their look-ups.
     for word in sorted(words.keys() | forms.keys()) if forms else sorted(words):
         state = words.get(word, no_pages)
         word_forms = forms.get(word) if forms else None
         variants = [[form, word_forms[form][2]] for form in sorted(word_forms)] if word_forms else []
-        chunks[-1].append([word, state[2], variants])
-        size += state[1]
-        if size >= (sized(word) if sized else chunk_size):
-            chunks.append([])
-            size = 0
-    if not chunks[-1]:
-        chunks.pop()
+        entries.append((word, state[1], libipld.encode_dag_cbor([word, state[2], variants])))
+    return entries
+
+
+def _emit(index: _Index, entries: Iterable[Entry], language: str, target: Path, chunk_size: ChunkSize) -> str:
+    """Write the index chunks of ``entries`` (in word order), the filter chunks and metadata;
+    returns the metadata name."""
+    floor = len(language) + 8
+    # index/mod.rs chunk_index: words in order, a chunk ends once it holds >= chunk_size
+    # locations (each page counts its locs + meta locs + 1; variants do not count).
+    sized = chunk_size if callable(chunk_size) else None
+    fixed = chunk_size if isinstance(chunk_size, int) else 0
     index_names: dict[str, str] = {}
     meta_chunks = []
-    for chunk in chunks:
-        encoded = libipld.encode_dag_cbor([chunk])
+    pieces: list[bytes] = []
+    size = 0
+    first = ""
+
+    def write_chunk(last: str) -> None:
+        encoded = b"\x81" + array_head(len(pieces)) + b"".join(pieces)  # [[entry...]]
         name = _short(f"{language}_{pagefind_hash(encoded)}", floor, index_names)
         _write(target / "index" / f"{name}.pf_index", encoded, level=INDEX_CHUNK_LEVEL)
-        meta_chunks.append([chunk[0][0], chunk[-1][0], name])
+        meta_chunks.append([first, last, name])
+
+    for word, count, encoded in entries:
+        if not pieces:
+            first = word
+        pieces.append(encoded)
+        size += count
+        if size >= (sized(word) if sized else fixed):
+            write_chunk(word)
+            pieces, size = [], 0
+    if pieces:
+        write_chunk(word)
     for before, after in zip(meta_chunks, meta_chunks[1:], strict=False):  # chunk_meta
         to, start = _prefixes(before[1], after[0])
         if to >= before[0]:

@@ -1,0 +1,152 @@
+"""The compiled loop of ``pagefind_postings`` (see there): imported on first use, as numba is slow
+to import, and kept a module of its own so that numba can cache its machine code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numba import njit
+
+jit = njit(cache=True, nogil=True)
+
+
+@jit
+def head(data: Any, pos: int) -> tuple[int, int, int]:
+    """(major type, argument, position after the head); major -1 where it cannot be read."""
+    if pos >= data.shape[0]:
+        return -1, 0, pos
+    first = data[pos]
+    major = first >> 5
+    info = first & 31
+    if info < 24:
+        return major, info, pos + 1
+    size = 1 if info == 24 else 2 if info == 25 else 4 if info == 26 else 0
+    if size == 0 or pos + 1 + size > data.shape[0]:
+        return -1, 0, pos
+    value = 0
+    for i in range(size):
+        value = (value << 8) | data[pos + 1 + i]
+    return major, value, pos + 1 + size
+
+
+@jit
+def put_head(out: Any, pos: int, major: int, value: int) -> int:
+    """Write a head in the shortest form (``out`` has room: see renumber_chunk)."""
+    if value < 24:
+        out[pos] = (major << 5) | value
+        return pos + 1
+    size = 1 if value < 0x100 else 2 if value < 0x10000 else 4
+    out[pos] = (major << 5) | (24 if size == 1 else 25 if size == 2 else 26)
+    for i in range(size):
+        out[pos + size - i] = (value >> (8 * i)) & 0xFF
+    return pos + 1 + size
+
+
+@jit
+def skip_integers(data: Any, pos: int) -> tuple[int, int]:
+    """(position after an array of integers, its length); position -1 where it is not one."""
+    major, length, pos = head(data, pos)
+    if major != 4:
+        return -1, 0
+    for _ in range(length):
+        major, _value, pos = head(data, pos)
+        if major != 0 and major != 1:
+            return -1, 0
+    return pos, length
+
+
+@jit
+def skip_item(data: Any, pos: int) -> int:
+    """The position after one item of arrays, strings and integers; -1 where it is not one."""
+    pending = 1
+    while pending > 0:
+        major, argument, pos = head(data, pos)
+        if major == 4:
+            pending += argument
+        elif major == 2 or major == 3:
+            pos += argument
+            if pos > data.shape[0]:
+                return -1
+        elif major != 0 and major != 1:
+            return -1
+        pending -= 1
+    return pos
+
+
+@jit
+def renumber(data: Any, renumber: Any, out: Any, scratch: Any, rows: Any) -> tuple[int, int]:
+    """(words, end of ``out``), or (-1, the position in ``data`` where reading failed)."""
+    major, length, pos = head(data, 0)
+    if major != 4 or length != 1:
+        return -1, 0
+    major, words, pos = head(data, pos)
+    if major != 4 or words > rows.shape[0]:
+        return -1, pos
+    at = 0
+    for word in range(words):
+        entry = pos
+        major, length, pos = head(data, pos)
+        if major != 4 or length != 3:
+            return -1, entry
+        text = pos
+        major, length, pos = head(data, pos)
+        if major != 3 or pos + length > data.shape[0]:
+            return -1, text
+        rows[word, 0] = pos
+        pos += length
+        rows[word, 1] = pos
+        major, postings, pos = head(data, pos)
+        if major != 4:
+            return -1, pos
+        number = last = kept = count = filled = 0
+        for _ in range(postings):
+            posting = pos
+            major, length, pos = head(data, pos)
+            if major != 4 or length != 3:
+                return -1, posting
+            major, delta, pos = head(data, pos)
+            if major != 0:
+                return -1, posting
+            body = pos
+            pos, locs = skip_integers(data, pos)
+            if pos < 0:
+                return -1, body
+            pos, meta_locs = skip_integers(data, pos)
+            if pos < 0:
+                return -1, body
+            number += delta
+            if number >= renumber.shape[0]:
+                return -1, posting
+            new = renumber[number]
+            if new >= 0:
+                if new < last:
+                    return -1, posting  # renumber does not keep the order
+                scratch[filled] = 0x83
+                filled = put_head(scratch, filled + 1, 0, new - last)
+                scratch[filled : filled + pos - body] = data[body:pos]
+                filled += pos - body
+                last = new
+                kept += 1
+                count += locs + meta_locs + 1
+        forms = pos
+        pos = skip_item(data, pos)
+        if pos < 0:
+            return -1, forms
+        rows[word, 2] = entry
+        rows[word, 3] = pos
+        rows[word, 4] = at
+        out[at] = 0x83
+        at += 1
+        out[at : at + rows[word, 1] - text] = data[text : rows[word, 1]]
+        at = put_head(out, at + rows[word, 1] - text, 4, kept)
+        out[at : at + filled] = scratch[:filled]
+        at += filled
+        out[at] = 0x80
+        at += 1
+        rows[word, 5] = at
+        rows[word, 6] = count
+        rows[word, 7] = kept
+        rows[word, 8] = 1 if pos - forms > 1 else 0
+    if pos != data.shape[0]:
+        return -1, pos
+    return words, at

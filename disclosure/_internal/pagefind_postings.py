@@ -1,0 +1,90 @@
+"""Renumber the pages of a Pagefind index chunk in its CBOR bytes, without decoding it.
+
+Why: a weekly build edits some 200 bundles (``pagefind_write.edit_bundle``): every word of every
+index chunk gets its postings' page numbers renumbered, the dropped pages' postings left out.
+Decoding a chunk into Python lists (29.6 million objects for 3,000 chunks), walking them and
+encoding them again was about four fifths of an edit.  Here a compiled loop copies each kept
+posting's bytes with its new page delta; only the words that need more (diacritic forms, or
+postings of added pages to merge) are decoded, by the caller.
+
+The chunk is ``[[[word, [[page delta, [locs], [meta locs]]...], [[form, postings]...]]...]]``
+(``pagefind_index``), in DAG-CBOR's shortest form: every item's length follows from its head.
+The loop is numba-compiled (``cache=True``: the machine code is kept beside this file, or in
+numba's user cache where this folder is read-only, and loaded in a fraction of a second).  It
+checks every read and write against its array's end: a damaged chunk gives an error, not a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy
+from numpy.typing import NDArray
+
+# The columns of ``WordSpans.rows``, one row a word of the chunk.
+TEXT_START, TEXT_END = 0, 1  # the word's UTF-8 bytes in the chunk
+ENTRY_START, ENTRY_END = 2, 3  # the word's whole entry [word, postings, forms] in the chunk
+OUT_START, OUT_END = 4, 5  # the renumbered entry in ``WordSpans.encoded`` (forms left out)
+COUNT = 6  # locations of its kept postings, as Pagefind counts them to cut chunks: locs + meta locs + 1
+KEPT = 7  # kept postings: 0 where the word has no page left
+HAS_FORMS = 8  # 1 where the word has diacritic forms: its renumbered entry lacks them
+_COLUMNS = 9
+
+
+class ChunkFormatError(ValueError):
+    """The bytes are not an index chunk of the shape Pagefind 1.5.2 writes."""
+
+
+@dataclass(frozen=True)
+class WordSpans:
+    """A chunk's words, renumbered: ``encoded[row[OUT_START]:row[OUT_END]]`` is the DAG-CBOR of
+    ``[word, renumbered postings, []]`` for each row (a list per word, see the column names)."""
+
+    rows: list[list[int]]
+    encoded: bytes
+
+
+def renumber_chunk(data: bytes | memoryview, renumber: NDArray[numpy.int64]) -> WordSpans:
+    """Every word of the chunk ``data`` (decompressed, without Pagefind's header) with each
+    posting's page ``number`` renumbered to ``renumber[number]``, its posting left out where that
+    is negative.  ``renumber`` must keep the order of the pages it keeps (delta coding)."""
+    source = numpy.frombuffer(data, dtype=numpy.uint8)
+    # Room to spare: a kept posting is at least 4 bytes long and grows by at most 4 (a larger
+    # delta), a word's entry (at least 4 bytes) by at most 4 more (its postings' head).
+    out = numpy.empty(3 * len(data) + 64, dtype=numpy.uint8)
+    rows = numpy.empty((len(data) // 4 + 1, _COLUMNS), dtype=numpy.int64)
+    kernel = _kernel()
+    words, end = kernel(source, renumber, out, numpy.empty_like(out), rows)
+    if words < 0:
+        raise ChunkFormatError(f"not a Pagefind index chunk (at byte {end} of {len(data)})")
+    return WordSpans(rows[:words].tolist(), out[:end].tobytes())
+
+
+def array_head(length: int) -> bytes:
+    """The DAG-CBOR head of an array of ``length`` items."""
+    if length < 24:
+        return bytes((0x80 | length,))
+    if length < 0x100:
+        return bytes((0x98, length))
+    if length < 0x10000:
+        return b"\x99" + length.to_bytes(2, "big")
+    return b"\x9a" + length.to_bytes(4, "big")
+
+
+_compiled: list[Any] = []
+
+
+def _kernel() -> Any:
+    """The compiled loop, compiled (or loaded from numba's cache) on first use: importing numba
+    costs half a second, which a build that edits no bundle should not pay."""
+    if not _compiled:
+        from disclosure._internal import _postings_loop
+
+        _compiled.append(_postings_loop.renumber)
+    return _compiled[0]
+
+
+def warm() -> None:
+    """Compile or load the loop now: before forking writers, so that each need not."""
+    renumber_chunk(b"\x81\x80", numpy.zeros(0, dtype=numpy.int64))
