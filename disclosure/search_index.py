@@ -21,12 +21,11 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-import orjson
-
 from disclosure._internal.forks import Beside, split_over_forks
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
+from disclosure._internal.route_cache import RouteCounts
 from disclosure._internal.tree import remove_files, replace_file
 from disclosure.site.bundles import (
     PLACEHOLDER_DIR,
@@ -37,10 +36,10 @@ from disclosure.site.bundles import (
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output
 from disclosure.site.routing import (
     ROUTE_DIR,
+    KeyCounts,
     RoutedRecord,
     bundle_route_counts,
-    rebased_route_counts,
-    route_table_of_counts,
+    route_table_of_ids,
 )
 from disclosure.site.views import RecordView
 
@@ -172,10 +171,12 @@ def write_routes(
     when it gained or lost fewer records than it holds: only those records' keys are counted.
     """
     start = time.perf_counter()
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
+    store = RouteCounts(cache)
     bases = bases or {}
-    routes = route_table_of_counts(_route_counts(b, cache, bases.get(b.name)) for b in newest_first)
+    counted: list[tuple[str, KeyCounts, dict[str, list[str]]]] = []
+    bundles = [_route_counts(b, store, bases.get(b.name), counted) for b in newest_first]
+    store.keep(counted)
+    routes = route_table_of_ids(store.keys, bundles)
     folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
     names = {f"{number}.json" for number in range(len(routes.files))}
     remove_files(folder, (name for name in os.listdir(folder) if name not in names))
@@ -190,13 +191,10 @@ def write_routes(
             except FileNotFoundError:
                 pass
         replace_file(path, shard)
-    if cache is not None:
-        counted = {f"{b.key}{suffix}" for b in newest_first for suffix in (_COUNTS, _RECORDS)}
-        remove_files(cache, (name for name in os.listdir(cache) if name not in counted))
+    store.prune({b.key for b in newest_first}, routes.keys)
     return routes.shards, time.perf_counter() - start
 
 
-_COUNTS, _RECORDS = ".json", ".records.json"  # a bundle's files in the route-key cache
 # The shards write_routes reads before it stops comparing, if none of them is the same.  A mask's
 # bits are the bundles' places, so a new newest bundle (every weekly build) changes every shard,
 # and reading the spare's 32,768 shards then cost 2.5 s of CPU at 10^5 records for nothing; a
@@ -204,43 +202,25 @@ _COUNTS, _RECORDS = ".json", ".records.json"  # a bundle's files in the route-ke
 SHARD_PROBE = 64
 
 
-def _route_counts(bundle: Bundle, cache: Path | None, base_key: str | None) -> Mapping[str, int]:
-    """The bundle's ``bundle_route_counts``, from ``cache`` if it holds them or those of its base
-    (a file that will not parse is counted again and replaced)."""
-    if cache is None:
-        return bundle_route_counts(RoutedRecord(r.exact_texts, r.district) for r in bundle.records)
-    path = cache / f"{bundle.key}{_COUNTS}"
-    try:
-        counts = orjson.loads(path.read_bytes())
-        if isinstance(counts, dict):
-            return counts
-    except (OSError, orjson.JSONDecodeError):
-        pass
-    base_counts, base_texts = _cached_base(cache, base_key) if base_key is not None else ({}, {})
+def _route_counts(
+    bundle: Bundle,
+    store: RouteCounts,
+    base_key: str | None,
+    counted: list[tuple[str, KeyCounts, dict[str, list[str]]]],
+) -> KeyCounts:
+    """The bundle's ``bundle_route_counts``, kept in ``store`` or counted from those of its base;
+    what is counted is added to ``counted`` (bundle key, counts, routed texts by digest)."""
+    kept = store.counts(bundle.key)
+    if kept is not None:
+        return kept
+    base_texts = store.texts(base_key) if base_key is not None else {}
+    base_counts = store.counts(base_key) if base_key is not None and base_texts else None
     # A record the base holds has its texts there: its entry is not parsed (RecordView.entry).
     records = {r.digest: _routed(r, base_texts.get(r.digest)) for r in bundle.records}
-    rebased = _rebased(base_counts, base_texts, records) if base_counts else None
-    counts = rebased if rebased is not None else bundle_route_counts(records.values())
-    texts = {digest: [record.district, *record.texts] for digest, record in records.items()}
-    replace_file(cache / f"{bundle.key}{_RECORDS}", orjson.dumps(texts))
-    replace_file(path, orjson.dumps(counts))  # last: its presence says the bundle is complete
+    rebased = _rebased(store, base_counts, base_texts, records) if base_counts is not None else None
+    counts = rebased if rebased is not None else store.numbered(bundle_route_counts(records.values()))
+    counted.append((bundle.key, counts, {d: [r.district, *r.texts] for d, r in records.items()}))
     return counts
-
-
-def _cached_base(cache: Path, base_key: str) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """The cached counts and routed texts (by digest) of the bundle ``base_key``, or empty ones
-    where the cache does not hold it whole, as this code writes it."""
-    try:
-        counts = orjson.loads((cache / f"{base_key}{_COUNTS}").read_bytes())
-        texts = orjson.loads((cache / f"{base_key}{_RECORDS}").read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}, {}
-    if not (isinstance(counts, dict) and isinstance(texts, dict)):
-        return {}, {}
-    valid = all(
-        isinstance(t, list) and t and all(isinstance(text, str) for text in t) for t in texts.values()
-    )
-    return (counts, texts) if valid else ({}, {})
 
 
 def _routed(record: RecordView, cached: list[str] | None) -> RoutedRecord:
@@ -249,15 +229,18 @@ def _routed(record: RecordView, cached: list[str] | None) -> RoutedRecord:
 
 
 def _rebased(
-    base_counts: dict[str, int], base_texts: Mapping[str, list[str]], records: Mapping[str, RoutedRecord]
-) -> dict[str, int] | None:
-    """``rebased_route_counts`` from the base bundle's, or None where as many records came and
-    went as the bundle holds (counting it afresh is then no dearer)."""
+    store: RouteCounts,
+    base_counts: KeyCounts,
+    base_texts: Mapping[str, list[str]],
+    records: Mapping[str, RoutedRecord],
+) -> KeyCounts | None:
+    """The counts rebased on the base bundle's (``RouteCounts.rebased``), or None where as many
+    records came and went as the bundle holds (counting it afresh is then no dearer)."""
     gone = [_routed_text(t) for digest, t in base_texts.items() if digest not in records]
     new = [record for digest, record in records.items() if digest not in base_texts]
     if len(gone) + len(new) >= len(records):
         return None
-    return rebased_route_counts(base_counts, gone, new)
+    return store.rebased(base_counts, bundle_route_counts(gone), bundle_route_counts(new))
 
 
 def _routed_text(cached: list[str]) -> RoutedRecord:

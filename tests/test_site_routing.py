@@ -13,10 +13,8 @@ from disclosure.site.routing import (
     KEYS_PER_SHARD,
     PAGE,
     RoutedRecord,
-    bundle_route_counts,
     district_key,
     query_route_keys,
-    rebased_route_counts,
     record_route_keys,
     route_table,
     route_table_of_counts,
@@ -135,24 +133,6 @@ def test_every_substring_routes_to_its_bundle() -> None:
                     for key in short_route_keys(query):
                         filed = district_key(record.district, key)
                         assert key in owned and routed(filed, number), (query, filed)
-
-
-def test_counts_rebased_on_an_earlier_bundle_equal_counts_from_scratch() -> None:
-    rng = random.Random(7)
-    districts = ["鼓楼区", "台江区", ""]
-    records = [
-        RoutedRecord((name, f"榕市监罚〔2026〕{i}号"), districts[i % 3]) for i, name in enumerate(NAMES * 3)
-    ]
-    for _ in range(20):
-        before = rng.sample(records, 12)
-        gone = rng.sample(before, 3)
-        new = [r for r in records if r not in before][:4]
-        after = [r for r in before if r not in gone] + new
-        rebased = rebased_route_counts(bundle_route_counts(before), gone, new)
-        assert rebased is not None and 0 not in rebased.values()  # a key counted to 0 is gone
-        assert rebased == dict(bundle_route_counts(after))
-    # A base that cannot have held what left: not rebased.
-    assert rebased_route_counts(bundle_route_counts(records[:2]), records[2:3], []) is None
 
 
 def test_masks_follow_the_bundle_order() -> None:

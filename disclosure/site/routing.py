@@ -37,8 +37,12 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import TypeVar
 
+import numpy
 import orjson
+from numpy.typing import NDArray
 
 from disclosure.site.search_terms import exact_tokens, is_han
 
@@ -47,6 +51,7 @@ KEYS_PER_SHARD = 48  # about 2 KB a shard: a query of a long name reads a few of
 WINDOWS = (2, 3, 4, 6)  # the lengths of keys, in tokens
 PAGE = 10  # search.js PAGE: the results of a first page
 DISTRICT_MARK = ":"  # "鼓楼区:小学"; never in a key of tokens
+T = TypeVar("T")
 _ASCII = re.compile("[\x00-\x7f]")  # a token that has one is a run, not Han (search_terms.is_han)
 
 
@@ -69,6 +74,7 @@ class RouteTable:
 
     shards: int
     files: tuple[bytes, ...]
+    keys: int = 0  # how many keys the shards hold
 
 
 def shard_of(key: str, shards: int) -> int:
@@ -172,62 +178,109 @@ def bundle_route_counts(records: Iterable[RoutedRecord]) -> dict[str, int]:
     return held
 
 
-def rebased_route_counts(
-    base: Mapping[str, int], gone: Iterable[RoutedRecord], new: Iterable[RoutedRecord]
-) -> dict[str, int] | None:
-    """``bundle_route_counts`` of a bundle from those of an earlier version of it (``base``), the
-    records it lost and those it gained; None if ``base`` cannot have held ``gone``.
-
-    Why: a weekly build changes most bundles by a few records each (docs/benchmarks.md), so
-    counting the changes instead of every record of a changed bundle saves most of the counting
-    (about 5 s of one core at 10^5 records).  Keys whose count falls to 0 are dropped, as a count
-    from scratch never has them.
-    """
-    counts = dict(base)
-    for key, count in bundle_route_counts(gone).items():
-        left = counts.get(key, 0) - count
-        if left < 0:
-            return None
-        if left:
-            counts[key] = left
-        else:
-            del counts[key]
-    for key, count in bundle_route_counts(new).items():
-        counts[key] = counts.get(key, 0) + count
-    return counts
-
-
 def route_table(bundles: Iterable[Iterable[RoutedRecord]]) -> RouteTable:
     """The table of ``bundles``, newest first as bundles.json lists them."""
     return route_table_of_counts(bundle_route_counts(records) for records in bundles)
 
 
 def route_table_of_counts(counts: Iterable[Mapping[str, int]]) -> RouteTable:
-    """The table of bundles given by their ``bundle_route_counts``, newest first; taken one at a
-    time, so that only the table is held."""
-    # key -> [bundles as a bit mask, its records so far, the bundle where they reach PAGE or -1];
-    # one dict lookup a key and bundle (this loop runs some 3 * 10^6 times at 10^5 records).
-    table: dict[str, list[int]] = {}
-    for number, held in enumerate(counts):
-        bit = 1 << number
-        for key, count in held.items():
-            entry = table.get(key)
-            if entry is None:
-                table[key] = [bit, count, number if count >= PAGE else -1]
-            else:
-                entry[0] |= bit
-                if entry[2] < 0:
-                    entry[1] += count
-                    if entry[1] >= PAGE:
-                        entry[2] = number
+    """The table of bundles given by their ``bundle_route_counts``, newest first."""
+    ids: dict[str, int] = {}
+    bundles = []
+    for held in counts:
+        numbers = [ids.setdefault(key, len(ids)) for key in held]
+        bundles.append(KeyCounts(numpy.array(numbers, dtype=numpy.int64), _array(held.values())))
+    return route_table_of_ids(list(ids), bundles)
+
+
+@dataclass(frozen=True)
+class KeyCounts:
+    """A bundle's ``bundle_route_counts`` by key number: ``counts[i]`` records hold key ``ids[i]``
+    (each id once; every count at least 1)."""
+
+    ids: NDArray[numpy.int64]
+    counts: NDArray[numpy.int64]
+
+
+def route_table_of_ids(keys: Sequence[str], bundles: Sequence[KeyCounts]) -> RouteTable:
+    """The table of ``bundles`` (newest first) whose keys are numbered: key i is ``keys[i]``.
+
+    Why numbers: merging some 3 * 10^6 (key, count) pairs a build in a dict of strings took 5-8 s;
+    here numpy does it on numbers, and Python touches each key of the table once, to write it.
+    """
+    key = numpy.concatenate([b.ids for b in bundles] or [numpy.zeros(0, dtype=numpy.int64)])
+    held = numpy.concatenate([b.counts for b in bundles] or [numpy.zeros(0, dtype=numpy.int64)])
+    bundle = numpy.repeat(numpy.arange(len(bundles)), [len(b.ids) for b in bundles])
+    order = numpy.argsort(key, kind="stable")  # by key, then bundle: newest first
+    key, held, bundle = key[order], held[order], bundle[order]
+    first = numpy.ones(len(key), dtype=bool)  # a key's first pair
+    first[1:] = key[1:] != key[:-1]
+    live = key[first]  # the keys some bundle holds, in order
+    pairs = numpy.flatnonzero(first)
+    # The bundle where a key's records so far reach PAGE: its first pair whose running sum does.
+    running = numpy.cumsum(held)
+    so_far = running - numpy.repeat(running[pairs] - held[pairs], numpy.diff(pairs, append=len(key)))
+    reached = numpy.flatnonzero(so_far >= PAGE)
+    reach = numpy.full(len(keys), -1, dtype=numpy.int64)
+    if len(reached):
+        earliest = numpy.ones(len(reached), dtype=bool)
+        earliest[1:] = key[reached[1:]] != key[reached[:-1]]
+        reach[key[reached[earliest]]] = bundle[reached[earliest]]
+    masks, ends = _hex_masks(key, bundle, first)
+    starts = numpy.concatenate(([0], ends[:-1])) if len(ends) else ends
+    values = [
+        masks[start:end] if place < 0 else f"{masks[start:end]},{place}"
+        for start, end, place in zip(starts.tolist(), ends.tolist(), reach[live].tolist(), strict=True)
+    ]
+    names = _pick(keys, live.tolist())
     shards = 1
-    while shards * KEYS_PER_SHARD < len(table):
+    while shards * KEYS_PER_SHARD < len(names):
         shards *= 2
-    split: list[dict[str, str]] = [{} for _ in range(shards)]
-    crc32, last = zlib.crc32, shards - 1  # shard_of, inline: it runs once a key
-    for key, (mask, _, reach) in table.items():
-        split[crc32(key.encode()) & last][key] = f"{mask:x},{reach}" if reach >= 0 else f"{mask:x}"
+    crc32 = zlib.crc32  # shard_of, inline: it runs once a key
+    shard = numpy.array([crc32(name.encode()) for name in names], dtype=numpy.int64) & (shards - 1)
+    by_shard = numpy.argsort(shard, kind="stable")
+    bounds = numpy.searchsorted(shard[by_shard], numpy.arange(shards + 1)).tolist()
+    names, values = _pick(names, by_shard.tolist()), _pick(values, by_shard.tolist())
     # Compact UTF-8 as json.dumps gives it, keys in code-point order as sorted() gives them; orjson
     # sorts each shard faster than one sort of all keys (0.1 s against 1.1 s at 10^5 records).
-    files = tuple(orjson.dumps(shard, option=orjson.OPT_SORT_KEYS) + b"\n" for shard in split)
-    return RouteTable(shards=shards, files=files)
+    files = tuple(
+        orjson.dumps(dict(zip(names[a:b], values[a:b], strict=True)), option=orjson.OPT_SORT_KEYS) + b"\n"
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    )
+    return RouteTable(shards=shards, files=files, keys=len(names))
+
+
+_HEX_DIGITS = numpy.frombuffer(b"0123456789abcdef", dtype=numpy.uint8)
+
+
+def _hex_masks(
+    key: NDArray[numpy.int64], bundle: NDArray[numpy.int64], first: NDArray[numpy.bool_]
+) -> tuple[str, NDArray[numpy.int64]]:
+    """Each key's bundles as ``f"{mask:x}"`` of the mask with bit ``bundle`` set, the keys' masks
+    laid end to end (and where each ends), for pairs sorted by key then bundle."""
+    digit = bundle >> 2  # hex digit d (from the right) holds bundles 4d to 4d + 3
+    new_digit = first.copy()
+    new_digit[1:] |= digit[1:] != digit[:-1]
+    starts = numpy.flatnonzero(new_digit)
+    if not len(starts):
+        return "", numpy.zeros(0, dtype=numpy.int64)
+    value = numpy.bitwise_or.reduceat(numpy.left_shift(1, bundle & 3), starts)
+    owner = numpy.cumsum(first)[starts] - 1  # the key's place among the live keys
+    place = digit[starts]
+    length = numpy.zeros(int(owner[-1]) + 1, dtype=numpy.int64)
+    length[owner] = place + 1  # a key's last digit is its highest: the text's length
+    ends = numpy.cumsum(length)
+    text = numpy.full(int(ends[-1]), ord("0"), dtype=numpy.uint8)
+    text[ends[owner] - 1 - place] = _HEX_DIGITS[value]
+    return text.tobytes().decode("ascii"), ends
+
+
+def _array(values: Iterable[int]) -> NDArray[numpy.int64]:
+    return numpy.fromiter(values, dtype=numpy.int64)
+
+
+def _pick(items: Sequence[T], indexes: list[int]) -> list[T]:
+    """``[items[i] for i in indexes]`` in C (itemgetter)."""
+    if len(indexes) < 2:
+        return [items[i] for i in indexes]
+    return list(itemgetter(*indexes)(items))
