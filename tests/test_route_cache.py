@@ -51,6 +51,7 @@ def test_counts_are_kept_by_number_and_read_back_only_whole(tmp_path: Path) -> N
     for damaged in (
         {**kept, "ids": [0, 7]},  # a number keys.json does not have
         {**kept, "ids": [0, 0]},
+        {**kept, "ids": [1, 0]},  # kept in order
         {**kept, "counts": [3, 0]},
         {**kept, "counts": [3]},
         {**kept, "ids": [[0], [1]]},

@@ -74,7 +74,9 @@ class RouteCounts:
                 number = ids[key] = len(keys)
                 keys.append(key)
             numbers.append(number)
-        return KeyCounts(_array(numbers), _array(counts.values()))
+        by_number, held = _array(numbers), _array(counts.values())
+        order = numpy.argsort(by_number)  # kept in order: checked with one pass when read back
+        return KeyCounts(by_number[order], held[order])
 
     def rebased(self, base: KeyCounts, gone: Mapping[str, int], new: Mapping[str, int]) -> KeyCounts | None:
         """``routing.rebased_route_counts`` by number: ``base`` less ``gone`` plus ``new``; None
@@ -105,9 +107,9 @@ class RouteCounts:
             return None
         if ids.ndim != 1 or ids.shape != counts.shape:
             return None
-        if len(ids) and not (ids.min() >= 0 and ids.max() < len(self.keys) and counts.min() >= 1):
-            return None
-        if len(numpy.unique(ids)) != len(ids):
+        if len(ids) and not (
+            ids[0] >= 0 and ids[-1] < len(self.keys) and counts.min() >= 1 and (ids[1:] > ids[:-1]).all()
+        ):
             return None
         return KeyCounts(ids, counts)
 
