@@ -205,9 +205,8 @@ def _build(
     _remove_stale_builds(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
     scratch: Path | None = None
-    # The spare's outdated search bundles and routing shards go here, to be deleted after the swap
-    # (in the background from the command line); a build cut short leaves it to the next, as it
-    # does its staging folder.
+    # The spare's outdated search bundles go here, to be deleted after the swap (in the background
+    # from the command line); a build cut short leaves it to the next, as it does its staging folder.
     discard: Path | None = None
     routing: Beside[tuple[int, float]] | None = None
     # Without a spare, the previous site's files are linked into the staging folder beside the
@@ -220,14 +219,9 @@ def _build(
         (one core of Python for 10-25 s at 10^5, which would otherwise hold up a daily build)."""
         nonlocal routing
         newest_first = list(reversed(bundles))
-        nonlocal discard
         cache = route_cache(out, generator, fresh=not incremental)
         bases = previous.bundles if previous else {}
-        discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
-        aside = discard
-        routing = Beside(
-            lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases, aside)
-        )
+        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
 
     try:
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty
@@ -276,7 +270,8 @@ def _build(
             rendered = site.result.rendered_by_type()
         with steps.step("index", "建立搜索索引……"):
             kept = spare.bundles if spare else {}
-            assert routing is not None and discard is not None  # the renderer planned the bundles
+            assert routing is not None  # the renderer planned the bundles
+            discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
             try:
                 bundles = index_bundles(
                     staging, site.result, out, kept, routing, site.workers, scratch, steps.timings, discard

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from disclosure._internal.forks import Beside, split_over_forks
@@ -159,14 +159,11 @@ def write_routes(
     folder: Path,
     cache: Path | None = None,
     bases: Mapping[str, str] | None = None,
-    set_aside: Path | None = None,
 ) -> tuple[int, float]:
     """Write the routing table's shards into ``folder``; returns their number and the seconds it took.
 
     A spare's shards that hold the same bytes stay (a daily build at 10^5 changed 1,352 of 32,768),
-    unless none of the first ``SHARD_PROBE`` does: then the rest are written without a look, and
-    the old ones are moved into ``set_aside`` (a folder on the same file system, deleted by the
-    caller when it suits it) if given: unlinking 32,768 files cost some 3 s of a weekly build.
+    unless none of the first ``SHARD_PROBE`` does: then the rest are written without a look.
     Each bundle's key counts are read from ``cache`` when an earlier build left them there under
     the bundle's key, else counted and left there, with its records' routed texts by digest; the
     cache then keeps only this build's bundles.  A bundle that changed is counted from the cached
@@ -180,8 +177,6 @@ def write_routes(
     bundles = [_route_counts(b, store, bases.get(b.name), counted) for b in newest_first]
     store.keep(counted)
     routes = route_table_of_ids(store.keys, bundles)
-    if set_aside is not None and folder.is_dir() and not _any_same(folder, routes.files[:SHARD_PROBE]):
-        os.rename(folder, set_aside / ROUTE_DIR)
     folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
     names = {f"{number}.json" for number in range(len(routes.files))}
     remove_files(folder, (name for name in os.listdir(folder) if name not in names))
@@ -205,17 +200,6 @@ def write_routes(
 # and reading the spare's 32,768 shards then cost 2.5 s of CPU at 10^5 records for nothing; a
 # daily build keeps most of them.
 SHARD_PROBE = 64
-
-
-def _any_same(folder: Path, shards: Sequence[bytes]) -> bool:
-    """Whether a shard file in ``folder`` holds the bytes of the shard of its number."""
-    for number, shard in enumerate(shards):
-        try:
-            if (folder / f"{number}.json").read_bytes() == shard:
-                return True
-        except FileNotFoundError:
-            pass
-    return False
 
 
 def _route_counts(

@@ -64,18 +64,6 @@ def test_routes_stop_comparing_when_the_first_shards_all_changed(
     write_routes(newest_first, folder)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
     assert all(p.stat().st_mtime > 0 for p in folder.iterdir())  # all written, unread
-    # Given a folder to set them aside in, the old shards go there whole, not unlinked one by one.
-    for number in range(SHARD_PROBE):
-        (folder / f"{number}.json").write_text("{}")
-    (tmp_path / "aside").mkdir()
-    write_routes(newest_first, folder, set_aside=tmp_path / "aside")
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
-    assert (tmp_path / "aside" / "route" / "0.json").read_text() == "{}"
-    # A shard the same among the first: the folder stays, and only the shards that differ change.
-    (folder / "0.json").write_text("{}")
-    write_routes(newest_first, folder, set_aside=tmp_path / "aside")
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
-    assert (tmp_path / "aside" / "route" / "0.json").read_text() == "{}"  # nothing set aside again
 
 
 def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(
