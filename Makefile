@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# numba compiles the bundle edits' loop once and caches it (docs/site.md, "Search")
+	$(BIN)/python -c "from disclosure._internal.pagefind_postings import warm; warm()"
 	touch $(STAMP)
 
 site: setup

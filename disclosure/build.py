@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from disclosure._internal.forks import Beside
+from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.states import (
     LATEST_FILE,
     BuildState,
@@ -223,7 +224,12 @@ def _build(
         bases = previous.bundles if previous else {}
         routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
 
+    compiling: Beside[None] | None = None
     try:
+        # The bundle writers' compiled loop (pagefind_postings) is compiled, or loaded from numba's
+        # cache, in a process beside the render: the first incremental build after an install
+        # would otherwise compile it in the index step (6-10 s of one core).
+        compiling = Beside(warm_postings) if previous is not None else None
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty
         if spare is not None:
             with steps.step("spare", "整理上次替换下的网站……"):
@@ -269,6 +275,8 @@ def _build(
             reused = len(site.result.reused)
             rendered = site.result.rendered_by_type()
         with steps.step("index", "建立搜索索引……"):
+            if compiling is not None:
+                compiling.result()
             kept = spare.bundles if spare else {}
             assert routing is not None  # the renderer planned the bundles
             discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
@@ -300,7 +308,7 @@ def _build(
             remove_stale_states(out)
         _delete(discard, background=background_cleanup)
     except BaseException:
-        for beside in (routing, copy):
+        for beside in (routing, copy, compiling):
             if beside is not None:
                 beside.stop()  # before the folder it writes to goes
         for leftover in (staging, discard):

@@ -79,7 +79,7 @@ class RouteCounts:
         return KeyCounts(by_number[order], held[order])
 
     def rebased(self, base: KeyCounts, gone: Mapping[str, int], new: Mapping[str, int]) -> KeyCounts | None:
-        """``routing.rebased_route_counts`` by number: ``base`` less ``gone`` plus ``new``; None
+        """A bundle's counts from an earlier version's: ``base`` less ``gone`` plus ``new``; None
         if ``base`` cannot have held ``gone``."""
         if any(key not in self.ids for key in gone):
             return None
