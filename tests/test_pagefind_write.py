@@ -156,6 +156,17 @@ def test_an_edited_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Pa
     assert _edit(tmp_path / "a-only", set(), list(b.values()), tmp_path / "added", page_tag="b2")
     assert tree(tmp_path / "added") == tree(tmp_path / "whole")
     assert any(page.variants for page in b.values())  # Société, Müller
+    # A page with a diacritic form of a word that a kept page has plainly, and not that word itself:
+    # the form joins the kept word's entry (one entry a word, as a whole write gives).
+    formed = next(page for page in b.values() if page.variants)
+    (word, _form), posting = next(iter(formed.variants.items()))
+    plain = next(page for page in a.values() if page.url != "/_placeholder/")
+    kept = dataclasses.replace(plain, words={**plain.words, word: posting})
+    only_form = dataclasses.replace(formed, words={w: p for w, p in formed.words.items() if w != word})
+    write_bundle([kept], tmp_path / "kept", runtime=built.full)
+    assert _edit(tmp_path / "kept", set(), [only_form], tmp_path / "form-added")
+    write_bundle([kept, only_form], tmp_path / "form-whole", runtime=built.full)
+    assert tree(tmp_path / "form-added") == tree(tmp_path / "form-whole")
 
     changed = dataclasses.replace(S[3], body=S[3].body + "另查明其拒不改正")
     (page,) = read(pagefind(tmp_path / "changed", [changed], placeholder=False)).values()

@@ -220,7 +220,7 @@ def edit_bundle(
             encoded = spans.encoded
             for row in spans.rows:
                 word = data[row[TEXT_START] : row[TEXT_END]].decode()
-                if not row[HAS_FORMS] and word not in added.words:
+                if not row[HAS_FORMS] and word not in added.words and word not in added.forms:
                     if row[KEPT]:
                         entries.append((word, row[COUNT], encoded[row[OUT_START] : row[OUT_END]]))
                     continue
