@@ -58,6 +58,7 @@ from disclosure._internal.pagefind_postings import (
     array_head,
     renumber_chunk,
 )
+from disclosure._internal.tree import write_all
 
 # zlib-ng's level for index chunks: gzip is the largest single cost of editing a bundle (about a
 # fifth).  On 1,462 chunks of a 10^5 site (21.6 MB of CBOR): level 7 took 0.91 s for 7.62 MB,
@@ -523,13 +524,7 @@ def _create(path: Path, data: bytes, *, like: Path | None = None) -> None:
             return
         except OSError:  # another file system (Pagefind's runs are in /dev/shm), or gone
             pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+    write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), data)
 
 
 def _link(existing: str | Path, path: str | Path) -> None:

@@ -31,7 +31,13 @@ def replace_file(path: str | Path, data: bytes) -> None:
     except FileExistsError:
         os.unlink(path)
         fd = os.open(path, _CREATE, 0o666)
-    try:  # os.write: a file object costs as much again, and a build writes some 10^5 of these
+    write_all(fd, data)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` to the open file ``fd`` and close it: os.write, as a file object costs as
+    much again, and a build writes some 10^5 files."""
+    try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
