@@ -28,7 +28,7 @@ import numpy
 import orjson
 
 from disclosure._internal.tree import remove_files, replace_file
-from disclosure.site.routing import KeyCounts
+from disclosure.site.routing import KeyCounts, KeyNumbers
 
 KEYS_FILE = "keys.json"
 COUNTS, RECORDS = ".json", ".records.json"  # a bundle's files, after its key
@@ -37,46 +37,28 @@ COUNTS, RECORDS = ".json", ".records.json"  # a bundle's files, after its key
 STALE_KEYS = 2
 
 
-class RouteCounts:
-    """The numbered keys, and the bundles' counts in ``folder`` (None: nothing kept, as in tests)."""
+class RouteCounts(KeyNumbers):
+    """The numbered keys, and the bundles' counts in ``folder`` (None: nothing kept, as in tests).
+
+    Counts are numbered in number order (``KeyNumbers.numbered``): read back, they are checked
+    in one pass."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.epoch = ""
-        self.keys: list[str] = []
+        epoch, keys = "", []
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             try:
                 kept = orjson.loads((folder / KEYS_FILE).read_bytes())
                 if isinstance(kept["epoch"], str) and isinstance(kept["keys"], list):
-                    self.epoch, self.keys = kept["epoch"], kept["keys"]
+                    epoch, keys = kept["epoch"], kept["keys"]
             except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
                 pass
-        if not self.epoch or not all(isinstance(key, str) for key in self.keys):
-            self.epoch, self.keys = secrets.token_hex(8), []
+        if not epoch or not all(isinstance(key, str) for key in keys):
+            epoch, keys = secrets.token_hex(8), []
+        super().__init__(keys)
+        self.epoch = epoch
         self._saved = len(self.keys) if self.keys else -1
-        self._ids: dict[str, int] | None = None
-
-    @property
-    def ids(self) -> dict[str, int]:
-        """Key -> number; made on first use (a build whose bundles are all kept needs none)."""
-        if self._ids is None:
-            self._ids = {key: number for number, key in enumerate(self.keys)}
-        return self._ids
-
-    def numbered(self, counts: Mapping[str, int]) -> KeyCounts:
-        """``counts`` by key number, numbering the keys not seen before."""
-        ids, keys = self.ids, self.keys
-        numbers = []
-        for key in counts:
-            number = ids.get(key)
-            if number is None:
-                number = ids[key] = len(keys)
-                keys.append(key)
-            numbers.append(number)
-        by_number, held = _array(numbers), _array(counts.values())
-        order = numpy.argsort(by_number)  # kept in order: checked with one pass when read back
-        return KeyCounts(by_number[order], held[order])
 
     def rebased(self, base: KeyCounts, gone: Mapping[str, int], new: Mapping[str, int]) -> KeyCounts | None:
         """A bundle's counts from an earlier version's: ``base`` less ``gone`` plus ``new``; None

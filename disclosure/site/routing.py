@@ -185,12 +185,9 @@ def route_table(bundles: Iterable[Iterable[RoutedRecord]]) -> RouteTable:
 
 def route_table_of_counts(counts: Iterable[Mapping[str, int]]) -> RouteTable:
     """The table of bundles given by their ``bundle_route_counts``, newest first."""
-    ids: dict[str, int] = {}
-    bundles = []
-    for held in counts:
-        numbers = [ids.setdefault(key, len(ids)) for key in held]
-        bundles.append(KeyCounts(numpy.array(numbers, dtype=numpy.int64), _array(held.values())))
-    return route_table_of_ids(list(ids), bundles)
+    numbers = KeyNumbers()
+    bundles = [numbers.numbered(held) for held in counts]
+    return route_table_of_ids(numbers.keys, bundles)
 
 
 @dataclass(frozen=True)
@@ -200,6 +197,36 @@ class KeyCounts:
 
     ids: NDArray[numpy.int64]
     counts: NDArray[numpy.int64]
+
+
+class KeyNumbers:
+    """Route keys numbered as they are first met: key n is ``keys[n]``, and a number never changes
+    (``route_cache.RouteCounts`` keeps them from one build to the next)."""
+
+    def __init__(self, keys: list[str] | None = None) -> None:
+        self.keys = keys if keys is not None else []
+        self._ids: dict[str, int] | None = None
+
+    @property
+    def ids(self) -> dict[str, int]:
+        """Key -> number; made on first use (a build whose bundles are all kept needs none)."""
+        if self._ids is None:
+            self._ids = {key: number for number, key in enumerate(self.keys)}
+        return self._ids
+
+    def numbered(self, counts: Mapping[str, int]) -> KeyCounts:
+        """``counts`` by key number, in number order, numbering the keys not met before."""
+        ids, keys = self.ids, self.keys
+        numbers = []
+        for key in counts:
+            number = ids.get(key)
+            if number is None:
+                number = ids[key] = len(keys)
+                keys.append(key)
+            numbers.append(number)
+        by_number, held = _array(numbers), _array(counts.values())
+        order = numpy.argsort(by_number)
+        return KeyCounts(by_number[order], held[order])
 
 
 def route_table_of_ids(keys: Sequence[str], bundles: Sequence[KeyCounts]) -> RouteTable:
