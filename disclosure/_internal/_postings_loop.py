@@ -74,7 +74,7 @@ def skip_item(data: Any, pos: int) -> int:
 
 
 @jit
-def renumber(data: Any, renumber: Any, out: Any, scratch: Any, rows: Any) -> tuple[int, int]:
+def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any) -> tuple[int, int]:
     """(words, end of ``out``), or (-1, the position in ``data`` where reading failed)."""
     major, length, pos = head(data, 0)
     if major != 4 or length != 1:
@@ -115,12 +115,12 @@ def renumber(data: Any, renumber: Any, out: Any, scratch: Any, rows: Any) -> tup
             if pos < 0:
                 return -1, body
             number += delta
-            if number >= renumber.shape[0]:
+            if number >= new_numbers.shape[0]:
                 return -1, posting
-            new = renumber[number]
+            new = new_numbers[number]
             if new >= 0:
                 if new < last:
-                    return -1, posting  # renumber does not keep the order
+                    return -1, posting  # new_numbers does not keep the order
                 scratch[filled] = 0x83
                 filled = put_head(scratch, filled + 1, 0, new - last)
                 scratch[filled : filled + pos - body] = data[body:pos]

@@ -3,7 +3,7 @@
 Why: a weekly build edits some 200 bundles (``pagefind_write.edit_bundle``): every word of every
 index chunk gets its postings' page numbers renumbered, the dropped pages' postings left out.
 Decoding a chunk into Python lists (29.6 million objects for 3,000 chunks), walking them and
-encoding them again was about four fifths of an edit.  Here a compiled loop copies each kept
+encoding them again was more than half of an edit's CPU.  Here a compiled loop copies each kept
 posting's bytes with its new page delta; only the words that need more (diacritic forms, or
 postings of added pages to merge) are decoded, by the caller.
 
@@ -11,7 +11,8 @@ The chunk is ``[[[word, [[page delta, [locs], [meta locs]]...], [[form, postings
 (``pagefind_index``), in DAG-CBOR's shortest form: every item's length follows from its head.
 The loop is numba-compiled (``cache=True``: the machine code is kept beside this file, or in
 numba's user cache where this folder is read-only, and loaded in a fraction of a second).  It
-checks every read and write against its array's end: a damaged chunk gives an error, not a crash.
+checks every read against the chunk's end, so a damaged chunk gives an error, not a crash; its
+writes stay within arrays that ``renumber_chunk`` sizes for the largest output a chunk can give.
 """
 
 from __future__ import annotations
