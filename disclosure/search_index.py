@@ -8,8 +8,8 @@ its own, started by the build as soon as the bundles are planned.  docs/site.md,
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from pathlib import Path
 
-from disclosure._internal.forks import Beside, split_over_forks
+from disclosure._internal.forks import Beside, StoppedOnExit, TaskPool
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
@@ -86,11 +86,13 @@ def index_bundles(
     deleting them here took about 1.4 s of a weekly build at 10^5 (some 200 folders of 400 files).
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
-    the new or changed ones (``IndexWork.jobs``, two runs at a time: Pagefind works on one core).
-    Every other bundle is then edited from its base, the previous bundle most of its pages were in
-    (``edit_bundle``), or written whole by ``write_bundle``, from pages read out of those runs and
-    out of the previous site's bundles: the same pages give the same bytes, however they were
-    indexed, so an incremental build equals a clean one.
+    the new or changed ones (``IndexWork.jobs``, ``workers`` runs at a time: Pagefind works on one
+    core).  Every other bundle is edited from its base, the previous bundle most of its pages were
+    in (``edit_bundle``), or written whole by ``write_bundle``, from pages read out of those runs
+    and out of the previous site's bundles, as soon as the runs it draws on have ended: the same
+    pages give the same bytes, however they were indexed, so an incremental build equals a clean
+    one.  ``timings`` gets "pagefind" (until the last run ended) and "bundles" (until the last
+    bundle was written), both from the first run's start.
     """
     source = scratch / "entries"
     target = site_dir / "pagefind"
@@ -122,22 +124,22 @@ def index_bundles(
         if name not in keep:
             _link_tree(previous / "pagefind" / previous_name, target / name)
     rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
-    start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for _ in pool.map(lambda job: run_pagefind(source / job[0], jobs_dir / job[0]), work.jobs):
-            pass
-    timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
-    locations = {name: jobs_dir / name for name, _ in work.jobs}
-    for _bundle, sources in rebuilt:
-        for where in set(sources.values()) - set(locations):
-            locations[where] = previous / "pagefind" / where
-    runtime = next(iter(locations.values()), None)
     made = Counter(kept=len(keep), linked=len(work.reused) - len(keep & {name for name, _ in work.reused}))
+    start = time.perf_counter()
+    with PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers)) as runs:
+
+        def finished() -> Iterator[str]:
+            yield from runs.finished()
+            timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
+
+        locations = {name: jobs_dir / name for name, _ in work.jobs}
+        for _bundle, sources in rebuilt:
+            for where in set(sources.values()) - set(locations):
+                locations[where] = previous / "pagefind" / where
+        edited = _write_bundles(rebuilt, work.bases, locations, target, workers, runs.names, finished())
     if rebuilt:
-        assert runtime is not None
-        start = time.perf_counter()
-        made["edited"] = _write_bundles(rebuilt, work.bases, locations, target, runtime, workers)
-        made["written"] = len(rebuilt) - made["edited"]
+        made["edited"] = edited
+        made["written"] = len(rebuilt) - edited
         timings["bundles"] = time.perf_counter() - start
     start = time.perf_counter()
     shards, timings["routing"] = routing.result()
@@ -252,47 +254,85 @@ def _write_bundles(
     bases: Mapping[str, tuple[str, tuple[str, ...]]],
     locations: dict[str, Path],
     target: Path,
-    runtime: Path,
     workers: int,
+    runs: Set[str] = frozenset(),
+    finished: Iterable[str] = (),
 ) -> int:
     """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
     returns how many were edited from their base (the rest were written whole).
 
-    Each process takes a run of neighbouring bundles, which draw on the same few sources: it keeps
-    a source it has read until the last of its bundles that needs it (bounded memory; a weekly
-    build's new entries are in one or two Pagefind runs that most bundles draw on, a few pages
-    each, and reading one takes a second).  A bundle with a base is edited from it
-    (``edit_bundle``): only its pages from elsewhere are read.
+    ``runs`` are the sources still being made by Pagefind, which ``finished`` yields as they end:
+    a bundle is handed to the writers as soon as every run it draws on has ended, so the bundles
+    that draw on none (a weekly build at 10^5: 82 of 217) are written while Pagefind runs on one
+    core.  The writers take runs of neighbouring bundles, which draw on the same few sources, as
+    they come free; each keeps the last ``KEPT_SOURCES`` sources it read (a weekly build's new
+    entries are in one or two Pagefind runs that most bundles draw on, a few pages each, and
+    reading one takes a second).  A bundle with a base is edited from it (``edit_bundle``): only
+    its pages from elsewhere are read.
     """
+    if not rebuilt:
+        for _ in finished:
+            pass
+        return 0
+    read: dict[str, dict[str, IndexedPage]] = {}  # each writer's own, most recently used last
 
-    def write(start: int, stop: int) -> int:
-        share = rebuilt[start:stop]
-        last_use = {where: number for number, (_, sources) in enumerate(share) for where in sources.values()}
-        read: dict[str, dict[str, IndexedPage]] = {}
+    def source(where: str) -> dict[str, IndexedPage]:
+        read[where] = read.pop(where) if where in read else _read_bundle(locations[where])
+        return read[where]
 
-        def page(url: str, where: str) -> IndexedPage:
-            if where not in read:
-                read[where] = _read_bundle(locations[where])
-            return read[where][url]
-
+    def write(positions: tuple[int, ...]) -> int:
         edited = 0
-        for number, (bundle, sources) in enumerate(share):
-            for where in [where for where in read if last_use[where] < number]:
-                del read[where]
+        for number in positions:
+            bundle, sources = rebuilt[number]
             base, urls = bases.get(bundle.name, ("", ()))
-            added = [page(url, where) for url, where in sources.items() if where != base]
+            added = [source(where)[url] for url, where in sources.items() if where != base]
             folder = target / bundle.name
             drop = {url for url in urls if sources.get(url) != base}
-            if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
+            if not (base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag)):
+                added += [source(where)[url] for url, where in sources.items() if where == base]
+                # A run's output has the whole runtime (every language's wasm); a bundle, its own.
+                runtime = min(sources.values(), key=lambda where: (where not in runs, where != base, where))
+                write_bundle(
+                    added,
+                    folder,
+                    runtime=locations[runtime],
+                    chunk_size=index_chunk_size,
+                    page_tag=bundle.tag,
+                )
+            else:
                 edited += 1
-                continue
-            added += [page(url, where) for url, where in sources.items() if where == base]
-            write_bundle(added, folder, runtime=runtime, chunk_size=index_chunk_size, page_tag=bundle.tag)
+            while len(read) > KEPT_SOURCES:
+                del read[next(iter(read))]  # the least recently used
         return edited
 
+    needs = [frozenset(sources.values()) & runs for _, sources in rebuilt]
+    waiting = list(range(len(rebuilt)))
     if bases:
         warm_postings()  # once, before the forks: each would load the compiled loop again
-    return sum(split_over_forks(len(rebuilt), workers, write))
+    with TaskPool(workers, write) as writers:
+        done: set[str] = set()
+        for name in itertools.chain([""], finished):
+            done.add(name)
+            ready = [number for number in waiting if needs[number] <= done]
+            waiting = [number for number in waiting if not needs[number] <= done]
+            for task in _tasks(ready, workers):
+                writers.submit(task)
+        assert not waiting, "every run ended, so every bundle was handed over"
+        return sum(writers.results())
+
+
+# Sources a bundle writer keeps once read: the runs most bundles of a weekly build draw on, and the
+# previous bundle a few of them take pages from; more would hold a full build's runs in memory.
+KEPT_SOURCES = 2
+# Bundles a writer takes at a time, at most: a few tenths of a second of editing, so that the
+# writers end together; fewer where there are few, so that each writer gets some.
+TASK_BUNDLES = 8
+
+
+def _tasks(ready: list[int], workers: int) -> list[tuple[int, ...]]:
+    """``ready`` (bundle positions, in order) cut into runs for the writers: three or more each."""
+    size = min(TASK_BUNDLES, max(1, -(-len(ready) // (3 * workers))))
+    return [tuple(ready[start : start + size]) for start in range(0, len(ready), size)]
 
 
 def _edit_bundle(
@@ -323,21 +363,61 @@ def _read_bundle(path: Path) -> dict[str, IndexedPage]:
 
 def run_pagefind(source: Path, target: Path) -> None:
     """One folder of search entries, into a fresh folder (Pagefind never deletes old fragments)."""
-    command = [
-        sys.executable,
-        "-m",
-        "pagefind",
-        "--site",
-        str(source),
-        "--output-path",
-        str(target),
-        "--silent",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not (target / "pagefind-entry.json").exists():
-        raise SearchIndexError(
-            f"Pagefind failed on {source.name} ({result.returncode}):\n{result.stderr or result.stdout}"
-        )
+    with PagefindRuns([source.name], source.parent, target.parent) as runs:
+        for _ in runs.finished():
+            pass
+
+
+class PagefindRuns(StoppedOnExit):
+    """Pagefind over ``source/<run>`` into ``target/<run>`` for each of ``names``, ``at_once`` runs
+    at a time (Pagefind indexes on one core), each in a process of its own started here.
+
+    Processes, not threads waiting on them: the bundle writers are forked while the runs go on,
+    and forking a process that has threads can leave a lock held in the child.
+    """
+
+    def __init__(self, names: Sequence[str], source: Path, target: Path, *, at_once: int = 1) -> None:
+        self.names = frozenset(names)
+        self._source, self._target, self._at_once = source, target, at_once
+        self._queue = list(names)
+        self._running: dict[str, subprocess.Popen[bytes]] = {}
+        target.mkdir(parents=True, exist_ok=True)
+        self._start()
+
+    def finished(self) -> Iterator[str]:
+        """Each run's name as it ends (a run that failed raises SearchIndexError)."""
+        while self._running:
+            ended = [name for name, process in self._running.items() if process.poll() is not None]
+            if not ended:
+                time.sleep(0.01)
+            for name in ended:
+                self._check(name, self._running.pop(name))
+                self._start()
+                yield name
+
+    def stop(self) -> None:
+        """Kill the runs still going (the build failed); harmless once they have ended."""
+        self._queue = []
+        for process in self._running.values():
+            process.kill()
+            process.wait()
+        self._running = {}
+
+    def _start(self) -> None:
+        while self._queue and len(self._running) < self._at_once:
+            name = self._queue.pop(0)
+            with open(self._target / f"{name}.log", "wb") as log:
+                command = pagefind_command(self._source / name, self._target / name)
+                self._running[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def _check(self, name: str, process: subprocess.Popen[bytes]) -> None:
+        if process.returncode != 0 or not (self._target / name / "pagefind-entry.json").exists():
+            said = (self._target / f"{name}.log").read_text(errors="replace")
+            raise SearchIndexError(f"Pagefind failed on {name} ({process.returncode}):\n{said}")
+
+
+def pagefind_command(source: Path, target: Path) -> list[str]:
+    return [sys.executable, "-m", "pagefind", "--site", str(source), "--output-path", str(target), "--silent"]
 
 
 def _link_tree(source: Path, target: Path) -> None:

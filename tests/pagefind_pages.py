@@ -102,14 +102,19 @@ def _html(entry: Entry) -> str:
 """
 
 
-def pagefind(
-    folder: Path, entries: list[Entry], *, placeholder: bool = True, chunk_size: int | None = None
-) -> Path:
-    site = folder / "site"
+def write_entries(site: Path, entries: list[Entry]) -> None:
+    """Each entry as its search entry page, at its URL under ``site``."""
     for entry in entries:
         page = site / entry.url.strip("/") / "index.html"
         page.parent.mkdir(parents=True)
         page.write_text(_html(entry), encoding="utf-8")
+
+
+def pagefind(
+    folder: Path, entries: list[Entry], *, placeholder: bool = True, chunk_size: int | None = None
+) -> Path:
+    site = folder / "site"
+    write_entries(site, entries)
     if placeholder:
         (site / "_placeholder").mkdir(parents=True)
         (site / "_placeholder" / "index.html").write_text(PLACEHOLDER)

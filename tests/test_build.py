@@ -26,7 +26,6 @@ from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_f
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision, Kind
-from disclosure.search_index import SearchIndexError
 from disclosure.site import render as render_module
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
@@ -154,10 +153,10 @@ def test_failed_build_leaves_the_previous_site(
     shutil.copytree(built_site, out)
     before = tree_digest(out)
 
-    def broken(_source: Path, _target: Path) -> None:
-        raise SearchIndexError("Pagefind failed (simulated)")
+    def broken(_source: Path, _target: Path) -> list[str]:
+        return [sys.executable, "-c", "import sys; sys.exit('索引失败 (simulated)')"]
 
-    monkeypatch.setattr(search_index, "run_pagefind", broken)
+    monkeypatch.setattr(search_index, "pagefind_command", broken)
     with pytest.raises(BuildError, match="simulated"):
         build_site(site_tree.root, AS_OF, out)
     assert tree_digest(out) == before

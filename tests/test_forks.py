@@ -1,4 +1,4 @@
-"""Forked work: shares of a range, and a task run beside the caller."""
+"""Forked work: shares of a range, a task run beside the caller, tasks handed over as they come."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.forks import Beside, SharesBeside, balanced_shares, split_over_forks
+from disclosure._internal.forks import Beside, SharesBeside, TaskPool, balanced_shares, split_over_forks
 
 
 def wait_for(path: Path) -> None:
@@ -121,3 +121,39 @@ def test_balanced_shares_deal_the_costliest_first_to_the_least_loaded_share() ->
     assert sorted(loads) == [52.0, 53.0]
     assert [sum(index in (40, 41) for index, _ in share) for share in shares] == [1, 1]  # big ones apart
     assert balanced_shares([], 3, cost=float) == [[], [], []]
+
+
+def test_a_task_pool_runs_tasks_handed_over_later_and_returns_them_in_order(tmp_path: Path) -> None:
+    def task(name: str) -> tuple[str, int]:
+        (tmp_path / name).write_text("")
+        return name, os.getpid()
+
+    with TaskPool(2, task) as pool:
+        pool.submit("甲")
+        wait_for(tmp_path / "甲")  # running before the rest is handed over
+        for name in ("乙", "丙", "丁"):
+            pool.submit(name)
+        results = pool.results()
+    assert [name for name, _ in results] == ["甲", "乙", "丙", "丁"]
+    assert os.getpid() not in {pid for _, pid in results}
+    inline = TaskPool(1, task)
+    inline.submit("戊")
+    assert (tmp_path / "戊").exists()  # one worker: run here, as it is handed over
+    assert inline.results() == [("戊", os.getpid())]
+
+
+def test_a_failing_task_in_a_pool_raises_in_the_caller_and_stops_the_workers(tmp_path: Path) -> None:
+    def task(number: int) -> None:
+        if number == 0:
+            raise ValueError("写不出索引")
+        (tmp_path / f"{os.getpid()}").write_text("")
+        time.sleep(60)
+
+    pool = TaskPool(2, task)
+    for number in (1, 0):
+        pool.submit(number)
+    with pytest.raises(ValueError, match="写不出索引"):
+        pool.results()
+    for pid_file in tmp_path.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.name), 0)

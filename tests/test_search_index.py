@@ -4,6 +4,8 @@ failures that stop a build.  Whole builds, incremental against clean, are in tes
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -15,6 +17,7 @@ from disclosure.fold import fold_releases
 from disclosure.search_index import (
     SCRATCH_PREFIX,
     SHARD_PROBE,
+    PagefindRuns,
     SearchIndexError,
     _read_bundle,
     make_scratch,
@@ -26,7 +29,7 @@ from disclosure.site.render import INDEX_SOURCE
 from disclosure.site.views import record_view
 from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
-from tests.pagefind_pages import Built
+from tests.pagefind_pages import Built, S, write_entries
 from tests.pagefind_pages import read as read_bundle_pages
 from tests.test_site_bundles import sample_records
 
@@ -211,6 +214,76 @@ def test_a_bundle_writer_reads_each_source_once(
         )
     ]
     locations = {"job-1": built.fresh, "full": built.full}
-    edited = search_index._write_bundles(rebuilt, {}, locations, tmp_path, built.full, workers=1)
+    edited = search_index._write_bundles(rebuilt, {}, locations, tmp_path, workers=1)
     assert edited == 0 and sorted(reads) == sorted([built.fresh, built.full])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b0", "b1", "b2"]
+
+
+def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weekly build's bundles that only lose pages need no Pagefind run (82 of 217 at 10^5): they
+    are written while the run goes on.  Here the run waits for one of them, and fails after 10 s."""
+    out = tmp_path / "out"
+    written = out / "early" / "pagefind-entry.json"
+    real = search_index.pagefind_command
+
+    def waiting(source: Path, target: Path) -> list[str]:
+        wait = f'for i in $(seq 1000); do [ -e "{written}" ] && exec "$@"; sleep 0.01; done; exit 7'
+        return ["sh", "-c", wait, "sh", *real(source, target)]
+
+    monkeypatch.setattr(search_index, "pagefind_command", waiting)
+    write_entries(tmp_path / "entries" / "job-1", S[:10])
+    old = sorted(read_bundle_pages(built.full))[20:40]
+    rebuilt = [
+        (Bundle("early", ()), dict.fromkeys(old, "full")),
+        (Bundle("late", ()), {entry.url: "job-1" for entry in S[:10]}),
+    ]
+    with PagefindRuns(["job-1"], tmp_path / "entries", tmp_path / "jobs") as runs:
+        locations = {"full": built.full, "job-1": tmp_path / "jobs" / "job-1"}
+        edited = search_index._write_bundles(rebuilt, {}, locations, out, 2, runs.names, runs.finished())
+    assert edited == 0
+    assert sorted(read_bundle_pages(out / "early")) == old
+    assert sorted(read_bundle_pages(out / "late")) == sorted(entry.url for entry in S[:10])
+
+
+def test_a_failed_pagefind_run_names_its_folder_and_what_it_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = search_index.pagefind_command
+
+    def failing(source: Path, target: Path) -> list[str]:
+        if target.name == "job-1":
+            return real(source, target)
+        return [sys.executable, "-c", "print('索引出错'); raise SystemExit(3)"]
+
+    monkeypatch.setattr(search_index, "pagefind_command", failing)
+    write_entries(tmp_path / "job-1", S[:3])
+    with (
+        pytest.raises(SearchIndexError, match=r"job-2 \(3\):\n索引出错"),
+        PagefindRuns(["job-1", "job-2"], tmp_path, tmp_path / "jobs", at_once=2) as runs,
+    ):
+        list(runs.finished())
+
+
+def test_stopping_pagefind_runs_kills_those_still_going(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+
+    def slow(_source: Path, target: Path) -> list[str]:
+        code = f"import os, time; open('{pids}/' + str(os.getpid()), 'w').close(); time.sleep(60)"
+        return [sys.executable, "-c", code]
+
+    monkeypatch.setattr(search_index, "pagefind_command", slow)
+    runs = PagefindRuns(["job-1", "job-2", "job-3"], tmp_path, tmp_path / "jobs", at_once=2)
+    deadline = time.monotonic() + 30
+    while len(list(pids.iterdir())) < 2:
+        assert time.monotonic() < deadline, "the runs did not start"
+        time.sleep(0.01)
+    runs.stop()
+    assert len(list(pids.iterdir())) == 2  # two at once; the third never started
+    for pid in pids.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid.name), 0)

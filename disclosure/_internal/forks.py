@@ -17,9 +17,10 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
 Task = Callable[[int, int], T]
 
-_TASK: Task[Any] | None = None  # in a pool's worker: the task its shares run (set at its start)
+_TASK: Callable[..., Any] | None = None  # in a pool's worker: the task it runs (set at its start)
 
 
 class StoppedOnExit:
@@ -79,6 +80,60 @@ class SharesBeside(StoppedOnExit, Generic[T]):
             self._pool = None
 
 
+class TaskPool(StoppedOnExit, Generic[A, T]):
+    """Forked workers that take tasks as the caller hands them over, each to whichever is free.
+
+    Why: work that becomes ready bit by bit (the search bundles, as the Pagefind runs they draw on
+    finish) can start before all of it is ready, and uneven tasks even out.  The workers are
+    forked at once, sharing the caller's data as it is then; only each task's argument and result
+    travel (pickled), so keep both small.  With fewer than two workers, or no fork, each task runs
+    here as it is handed over.  ``stop()`` it on giving up (as a context manager it is stopped on
+    leaving the block).
+    """
+
+    def __init__(self, workers: int, task: Callable[[A], T]) -> None:
+        self._task = task
+        self._pool: multiprocessing.pool.Pool | None = None
+        self._pending: list[multiprocessing.pool.AsyncResult[T]] = []
+        self._done: list[T] = []
+        self._failure: BaseException | None = None
+        if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task,))
+
+    def submit(self, argument: A) -> None:
+        if self._pool is None:
+            self._done.append(self._task(argument))
+        else:
+            self._pending.append(self._pool.apply_async(_run_one, (argument,), error_callback=self._failed))
+
+    def results(self) -> list[T]:
+        """What every task returned, in the order they were handed over.  A task's exception is
+        raised here as soon as it comes, after the workers are stopped: not after the others."""
+        try:
+            for pending in self._pending:
+                while not pending.ready() and self._failure is None:
+                    pending.wait(0.05)
+                if self._failure is not None:
+                    raise self._failure
+                self._done.append(pending.get())
+            self._pending = []
+        finally:
+            self.stop()
+        return self._done
+
+    def _failed(self, exception: BaseException) -> None:
+        """In the pool's result thread: the first failure is the one raised."""
+        if self._failure is None:
+            self._failure = exception
+
+    def stop(self) -> None:
+        """Stop the workers if they still run, and reap them; harmless once they have ended."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
 def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float]) -> list[list[T]]:
     """``items`` dealt into ``count`` shares of nearly equal total cost: each item, costliest
     first, to the share with the least so far (its largest share within 4/3 of the
@@ -92,7 +147,7 @@ def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float
     return shares
 
 
-def _set_task(task: Task[Any]) -> None:
+def _set_task(task: Callable[..., Any]) -> None:
     global _TASK
     _TASK = task
 
@@ -100,6 +155,11 @@ def _set_task(task: Task[Any]) -> None:
 def _run_share(start: int, stop: int) -> Any:
     assert _TASK is not None, "the pool's initializer sets the task"
     return _TASK(start, stop)
+
+
+def _run_one(argument: Any) -> Any:
+    assert _TASK is not None, "the pool's initializer sets the task"
+    return _TASK(argument)
 
 
 class Beside(StoppedOnExit, Generic[T]):
