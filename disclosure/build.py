@@ -15,6 +15,7 @@ what changed, not the 10^5 folders and 4 x 10^5 files of the whole site.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import datetime as dt
@@ -291,17 +292,21 @@ def _build(
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
             os.chmod(staging, _folder_mode())  # mkdtemp made it private to this user
-            _sync_filesystem(staging)
-            # The state goes down before the swap and names the new latest.json: if the swap never
-            # happens, it does not match the site in place and the next build simply renders everything.
-            state = BuildState(
-                files=site.result.stat_keys(),
-                bundles={b.name: b.key for b in site.result.bundles},
-                pages=indexed_pages(site.result.bundles),
-                history=verification.history(),
-                tallier=tallier,
-            )
-            write_state(out, staging, latest_text, state)
+            # The flush waits on the disk, the state on Python: a thread does the one while this
+            # one makes the other (1 s each at 10^5 records, one after the other until session 19).
+            with concurrent.futures.ThreadPoolExecutor(1) as syncing:
+                synced = syncing.submit(_sync_filesystem, staging)
+                # The state goes down before the swap and names the new latest.json: if the swap never
+                # happens, it does not match the site in place and the next build simply renders everything.
+                state = BuildState(
+                    files=site.result.stat_keys(),
+                    bundles={b.name: b.key for b in site.result.bundles},
+                    pages=indexed_pages(site.result.bundles),
+                    history=verification.history(),
+                    tallier=tallier,
+                )
+                write_state(out, staging, latest_text, state)
+                synced.result()
             replaced = _swap_into_place(staging, out)
             if replaced is not None:
                 _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
