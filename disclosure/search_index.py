@@ -9,7 +9,6 @@ its own, started by the build as soon as the bundles are planned.  docs/site.md,
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import shutil
@@ -261,14 +260,15 @@ def _write_bundles(
     """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
     returns how many were edited from their base (the rest were written whole).
 
-    ``runs`` are the sources still being made by Pagefind, which ``finished`` yields as they end:
-    a bundle is handed to the writers as soon as every run it draws on has ended, so the bundles
-    that draw on none (a weekly build at 10^5: 82 of 217) are written while Pagefind runs on one
-    core.  The writers take runs of neighbouring bundles, which draw on the same few sources, as
-    they come free; each keeps the last ``KEPT_SOURCES`` sources it read (a weekly build's new
-    entries are in one or two Pagefind runs that most bundles draw on, a few pages each, and
-    reading one takes a second).  A bundle with a base is edited from it (``edit_bundle``): only
-    its pages from elsewhere are read.
+    ``runs`` are the sources still being made by Pagefind, which ``finished`` yields as they end.
+    The bundles that draw on none (a weekly build at 10^5: 82 of 217, which only lost records) are
+    handed to the writers at once, and written while Pagefind runs on one core; the rest once every
+    run has ended.  (Handing each bundle over as its runs ended slowed a full build, whose runs keep
+    both cores busy: index step 119 s against 100-108 s.)  The writers take runs of neighbouring
+    bundles, which draw on the same few sources, as they come free; each keeps the last
+    ``KEPT_SOURCES`` sources it read (a weekly build's new entries are in one or two Pagefind runs
+    that most bundles draw on, a few pages each, and reading one takes a second).  A bundle with a
+    base is edited from it (``edit_bundle``): only its pages from elsewhere are read.
     """
     if not rebuilt:
         for _ in finished:
@@ -305,34 +305,47 @@ def _write_bundles(
                 del read[next(iter(read))]  # the least recently used
         return edited
 
-    needs = [frozenset(sources.values()) & runs for _, sources in rebuilt]
-    waiting = list(range(len(rebuilt)))
+    drawn = [set(sources.values()) - {bases.get(bundle.name, ("",))[0]} for bundle, sources in rebuilt]
+    free = [number for number, sources in enumerate(drawn) if not sources & runs]
     if bases:
         warm_postings()  # once, before the forks: each would load the compiled loop again
     with TaskPool(workers, write) as writers:
-        done: set[str] = set()
-        for name in itertools.chain([""], finished):
-            done.add(name)
-            ready = [number for number in waiting if needs[number] <= done]
-            waiting = [number for number in waiting if not needs[number] <= done]
-            for task in _tasks(ready, workers):
-                writers.submit(task)
-        assert not waiting, "every run ended, so every bundle was handed over"
+        for task in _tasks(free, drawn, workers):
+            writers.submit(task)
+        for _ in finished:
+            pass
+        rest = [number for number, sources in enumerate(drawn) if sources & runs]
+        for task in _tasks(rest, drawn, workers):
+            writers.submit(task)
         return sum(writers.results())
 
 
 # Sources a bundle writer keeps once read: the runs most bundles of a weekly build draw on, and the
 # previous bundle a few of them take pages from; more would hold a full build's runs in memory.
 KEPT_SOURCES = 2
-# Bundles a writer takes at a time, at most: a few tenths of a second of editing, so that the
-# writers end together; fewer where there are few, so that each writer gets some.
-TASK_BUNDLES = 8
+# Tasks each writer gets, about: more even out better at the end, but each cut between bundles
+# that draw on the same source can make both writers read it.
+TASKS_PER_WRITER = 4
 
 
-def _tasks(ready: list[int], workers: int) -> list[tuple[int, ...]]:
-    """``ready`` (bundle positions, in order) cut into runs for the writers: three or more each."""
-    size = min(TASK_BUNDLES, max(1, -(-len(ready) // (3 * workers))))
-    return [tuple(ready[start : start + size]) for start in range(0, len(ready), size)]
+def _tasks(ready: list[int], drawn: list[set[str]], workers: int) -> list[tuple[int, ...]]:
+    """``ready`` (bundle positions, in order) cut into runs of neighbours for the writers, about
+    ``TASKS_PER_WRITER`` each; a cut moves on, by as much as a run, to where two neighbours draw
+    on no common source (``drawn``), where there is such a place."""
+    size = max(1, -(-len(ready) // (TASKS_PER_WRITER * workers)))
+    tasks: list[tuple[int, ...]] = []
+    start = 0
+    while start < len(ready):
+        nominal = min(start + size, len(ready))
+        apart = (
+            cut
+            for cut in range(nominal, min(nominal + size, len(ready) - 1) + 1)
+            if not drawn[ready[cut - 1]] & drawn[ready[cut]]
+        )
+        stop = next(apart, nominal)
+        tasks.append(tuple(ready[start:stop]))
+        start = stop
+    return tasks
 
 
 def _edit_bundle(

@@ -287,3 +287,15 @@ def test_stopping_pagefind_runs_kills_those_still_going(
     for pid in pids.iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid.name), 0)
+
+
+def test_writer_tasks_cut_where_neighbours_share_no_source() -> None:
+    """A full build's bundles draw on runs that span two or three of them: a cut between two that
+    share a run would make both writers read it (a second each)."""
+    drawn = [{"job-1"}, {"job-1"}, {"job-1", "job-2"}, {"job-2"}, {"job-3"}, {"job-3"}, {"job-4"}, {"job-4"}]
+    tasks = search_index._tasks(list(range(8)), drawn, workers=1)  # about 2 bundles a task
+    assert [number for task in tasks for number in task] == list(range(8))  # each once, in order
+    assert tasks == [(0, 1, 2, 3), (4, 5), (6, 7)]
+    shared = [{"job-1"}] * 8  # a weekly build's run, which most bundles draw on: cut where due
+    assert search_index._tasks(list(range(8)), shared, workers=1) == [(0, 1), (2, 3), (4, 5), (6, 7)]
+    assert search_index._tasks([], shared, workers=2) == []
