@@ -88,9 +88,9 @@ def index_bundles(
     the new or changed ones (``IndexWork.jobs``, ``workers`` runs at a time: Pagefind works on one
     core).  Every other bundle is edited from its base, the previous bundle most of its pages were
     in (``edit_bundle``), or written whole by ``write_bundle``, from pages read out of those runs
-    and out of the previous site's bundles, as soon as the runs it draws on have ended: the same
-    pages give the same bytes, however they were indexed, so an incremental build equals a clean
-    one.  ``timings`` gets "pagefind" (until the last run ended) and "bundles" (until the last
+    and out of the previous site's bundles (those that draw on no run while the runs go on, the
+    rest once they have ended: ``_write_bundles``): the same pages give the same bytes, however
+    they were indexed, so an incremental build equals a clean one.  ``timings`` gets "pagefind" (until the last run ended) and "bundles" (until the last
     bundle was written), both from the first run's start.
     """
     source = scratch / "entries"

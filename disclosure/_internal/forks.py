@@ -83,8 +83,8 @@ class SharesBeside(StoppedOnExit, Generic[T]):
 class TaskPool(StoppedOnExit, Generic[A, T]):
     """Forked workers that take tasks as the caller hands them over, each to whichever is free.
 
-    Why: work that becomes ready bit by bit (the search bundles, as the Pagefind runs they draw on
-    finish) can start before all of it is ready, and uneven tasks even out.  The workers are
+    Why: work that becomes ready in parts (the search bundles that need no Pagefind run, then the
+    rest once the runs have ended) can start before all of it is ready, and uneven tasks even out.  The workers are
     forked at once, sharing the caller's data as it is then; only each task's argument and result
     travel (pickled), so keep both small.  With fewer than two workers, or no fork, each task runs
     here as it is handed over.  ``stop()`` it on giving up (as a context manager it is stopped on
