@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from pathlib import Path
 
 from disclosure._internal.forks import Beside, StoppedOnExit, TaskPool
@@ -127,15 +127,15 @@ def index_bundles(
     start = time.perf_counter()
     with PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers)) as runs:
 
-        def finished() -> Iterator[str]:
-            yield from runs.finished()
+        def runs_ended() -> None:
+            runs.wait()
             timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
 
         locations = {name: jobs_dir / name for name, _ in work.jobs}
         for _bundle, sources in rebuilt:
             for where in set(sources.values()) - set(locations):
                 locations[where] = previous / "pagefind" / where
-        edited = _write_bundles(rebuilt, work.bases, locations, target, workers, runs.names, finished())
+        edited = _write_bundles(rebuilt, work.bases, locations, target, workers, runs.names, runs_ended)
     if rebuilt:
         made["edited"] = edited
         made["written"] = len(rebuilt) - edited
@@ -255,12 +255,12 @@ def _write_bundles(
     target: Path,
     workers: int,
     runs: Set[str] = frozenset(),
-    finished: Iterable[str] = (),
+    runs_ended: Callable[[], object] = lambda: None,
 ) -> int:
     """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
     returns how many were edited from their base (the rest were written whole).
 
-    ``runs`` are the sources still being made by Pagefind, which ``finished`` yields as they end.
+    ``runs`` are the sources still being made by Pagefind; ``runs_ended`` waits until they are.
     The bundles that draw on none (a weekly build at 10^5: 82 of 217, which only lost records) are
     handed to the writers at once, and written while Pagefind runs on one core; the rest once every
     run has ended.  (Handing each bundle over as its runs ended slowed a full build, whose runs keep
@@ -271,8 +271,7 @@ def _write_bundles(
     base is edited from it (``edit_bundle``): only its pages from elsewhere are read.
     """
     if not rebuilt:
-        for _ in finished:
-            pass
+        runs_ended()
         return 0
     read: dict[str, dict[str, IndexedPage]] = {}  # each writer's own, most recently used last
 
@@ -312,8 +311,7 @@ def _write_bundles(
     with TaskPool(workers, write) as writers:
         for task in _tasks(free, drawn, workers):
             writers.submit(task)
-        for _ in finished:
-            pass
+        runs_ended()
         rest = [number for number, sources in enumerate(drawn) if sources & runs]
         for task in _tasks(rest, drawn, workers):
             writers.submit(task)
@@ -377,8 +375,7 @@ def _read_bundle(path: Path) -> dict[str, IndexedPage]:
 def run_pagefind(source: Path, target: Path) -> None:
     """One folder of search entries, into a fresh folder (Pagefind never deletes old fragments)."""
     with PagefindRuns([source.name], source.parent, target.parent) as runs:
-        for _ in runs.finished():
-            pass
+        runs.wait()
 
 
 class PagefindRuns(StoppedOnExit):
@@ -397,8 +394,9 @@ class PagefindRuns(StoppedOnExit):
         target.mkdir(parents=True, exist_ok=True)
         self._start()
 
-    def finished(self) -> Iterator[str]:
-        """Each run's name as it ends (a run that failed raises SearchIndexError)."""
+    def wait(self) -> None:
+        """Until every run has ended, starting the queued ones as others end; a run that failed
+        raises SearchIndexError (``stop()`` then kills the rest)."""
         while self._running:
             ended = [name for name, process in self._running.items() if process.poll() is not None]
             if not ended:
@@ -406,7 +404,6 @@ class PagefindRuns(StoppedOnExit):
             for name in ended:
                 self._check(name, self._running.pop(name))
                 self._start()
-                yield name
 
     def stop(self) -> None:
         """Kill the runs still going (the build failed); harmless once they have ended."""

@@ -241,7 +241,7 @@ def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(
     ]
     with PagefindRuns(["job-1"], tmp_path / "entries", tmp_path / "jobs") as runs:
         locations = {"full": built.full, "job-1": tmp_path / "jobs" / "job-1"}
-        edited = search_index._write_bundles(rebuilt, {}, locations, out, 2, runs.names, runs.finished())
+        edited = search_index._write_bundles(rebuilt, {}, locations, out, 2, runs.names, runs.wait)
     assert edited == 0
     assert sorted(read_bundle_pages(out / "early")) == old
     assert sorted(read_bundle_pages(out / "late")) == sorted(entry.url for entry in S[:10])
@@ -263,7 +263,7 @@ def test_a_failed_pagefind_run_names_its_folder_and_what_it_said(
         pytest.raises(SearchIndexError, match=r"job-2 \(3\):\n索引出错"),
         PagefindRuns(["job-1", "job-2"], tmp_path, tmp_path / "jobs", at_once=2) as runs,
     ):
-        list(runs.finished())
+        runs.wait()
 
 
 def test_stopping_pagefind_runs_kills_those_still_going(
