@@ -228,9 +228,9 @@ def _build(
     compiling: Beside[None] | None = None
     try:
         # The bundle writers' compiled loop (pagefind_postings) is compiled, or loaded from numba's
-        # cache, in a process beside the render: the first incremental build after an install
-        # would otherwise compile it in the index step (6-10 s of one core).
-        compiling = Beside(warm_postings) if previous is not None else None
+        # cache, in a process beside the render: the first build after an install would otherwise
+        # compile it in the index step (6-10 s of one core).
+        compiling = Beside(warm_postings)
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty
         if spare is not None:
             with steps.step("spare", "整理上次替换下的网站……"):

@@ -17,11 +17,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
+from typing import Any
 
 from disclosure._internal.forks import Beside, StoppedOnExit, TaskPool
-from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, read_bundle
+from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, page_urls, read_bundle
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
 from disclosure._internal.route_cache import RouteCounts
@@ -135,10 +136,8 @@ def index_bundles(
         for _bundle, sources in rebuilt:
             for where in set(sources.values()) - set(locations):
                 locations[where] = previous / "pagefind" / where
-        edited = _write_bundles(rebuilt, work.bases, locations, target, workers, runs.names, runs_ended)
+        made.update(_write_bundles(rebuilt, work.bases, locations, target, workers, runs.names, runs_ended))
     if rebuilt:
-        made["edited"] = edited
-        made["written"] = len(rebuilt) - edited
         timings["bundles"] = time.perf_counter() - start
     start = time.perf_counter()
     shards, timings["routing"] = routing.result()
@@ -256,38 +255,53 @@ def _write_bundles(
     workers: int,
     runs: Set[str] = frozenset(),
     runs_ended: Callable[[], object] = lambda: None,
-) -> int:
+) -> Counter[str]:
     """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
-    returns how many were edited from their base (the rest were written whole).
+    returns how many were edited from their base, carved out of a source, and written whole.
 
     ``runs`` are the sources still being made by Pagefind; ``runs_ended`` waits until they are.
     The bundles that draw on none (a weekly build at 10^5: 82 of 217, which only lost records) are
     handed to the writers at once, and written while Pagefind runs on one core; the rest once every
     run has ended.  (Handing each bundle over as its runs ended slowed a full build, whose runs keep
     both cores busy: index step 119 s against 100-108 s.)  The writers take runs of neighbouring
-    bundles, which draw on the same few sources, as they come free; each keeps the last
-    ``KEPT_SOURCES`` sources it read (a weekly build's new entries are in one or two Pagefind runs
+    bundles, which draw on the same few sources, as they come free; each keeps what it read of the
+    last ``KEPT_SOURCES`` sources (a weekly build's new entries are in one or two Pagefind runs
     that most bundles draw on, a few pages each, and reading one takes a second).  A bundle with a
-    base is edited from it (``edit_bundle``): only its pages from elsewhere are read.
+    base is edited from it (``edit_bundle``): only its pages from elsewhere are read.  A bundle
+    without one (a full build's every bundle, a weekly build's newest) is carved the same way out
+    of the source most of its pages come from, a Pagefind run that also indexed its neighbours:
+    reading the run's pages and writing them whole took twice as long.
     """
+    made: Counter[str] = Counter()
     if not rebuilt:
         runs_ended()
-        return 0
+        return made
     read: dict[str, dict[str, IndexedPage]] = {}  # each writer's own, most recently used last
+    numbered: dict[str, list[str] | None] = {}  # sources' URLs by page number, the same way
 
     def source(where: str) -> dict[str, IndexedPage]:
         read[where] = read.pop(where) if where in read else _read_bundle(locations[where])
         return read[where]
 
-    def write(positions: tuple[int, ...]) -> int:
-        edited = 0
+    def page_order(where: str) -> list[str] | None:
+        numbered[where] = numbered.pop(where) if where in numbered else _page_urls(locations[where])
+        return numbered[where]
+
+    def write(positions: tuple[int, ...]) -> Counter[str]:
+        made: Counter[str] = Counter()
         for number in positions:
             bundle, sources = rebuilt[number]
-            base, urls = bases.get(bundle.name, ("", ()))
+            how, (base, urls) = "edited", bases.get(bundle.name, ("", ()))
+            if not base:
+                how, base = "carved", _most_common(sources.values())
+                order = page_order(base)
+                base, urls = (base, tuple(order)) if order is not None else ("", ())
             added = [source(where)[url] for url, where in sources.items() if where != base]
             folder = target / bundle.name
             drop = {url for url in urls if sources.get(url) != base}
-            if not (base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag)):
+            if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
+                made[how] += 1
+            else:
                 added += [source(where)[url] for url, where in sources.items() if where == base]
                 # A run's output has the whole runtime (every language's wasm); a bundle, its own.
                 runtime = min(sources.values(), key=lambda where: (where not in runs, where != base, where))
@@ -298,16 +312,14 @@ def _write_bundles(
                     chunk_size=index_chunk_size,
                     page_tag=bundle.tag,
                 )
-            else:
-                edited += 1
-            while len(read) > KEPT_SOURCES:
-                del read[next(iter(read))]  # the least recently used
-        return edited
+                made["written"] += 1
+            _forget_oldest(read)
+            _forget_oldest(numbered)
+        return made
 
     drawn = [set(sources.values()) - {bases.get(bundle.name, ("",))[0]} for bundle, sources in rebuilt]
     free = [number for number, sources in enumerate(drawn) if not sources & runs]
-    if bases:
-        warm_postings()  # once, before the forks: each would load the compiled loop again
+    warm_postings()  # once, before the forks: each would load the compiled loop again
     with TaskPool(workers, write) as writers:
         for task in _tasks(free, drawn, workers):
             writers.submit(task)
@@ -315,7 +327,21 @@ def _write_bundles(
         rest = [number for number, sources in enumerate(drawn) if sources & runs]
         for task in _tasks(rest, drawn, workers):
             writers.submit(task)
-        return sum(writers.results())
+        for counts in writers.results():
+            made.update(counts)
+        return made
+
+
+def _forget_oldest(kept: dict[str, Any]) -> None:
+    """Keep the ``KEPT_SOURCES`` most recently used sources' reads (a dict keeps them in use order)."""
+    while len(kept) > KEPT_SOURCES:
+        del kept[next(iter(kept))]
+
+
+def _most_common(sources: Iterable[str]) -> str:
+    """The source most pages come from (the first by name of those tied)."""
+    counts = Counter(sources)
+    return max(sorted(counts), key=counts.__getitem__)
 
 
 # Sources a bundle writer keeps once read: the runs most bundles of a weekly build draw on, and the
@@ -363,6 +389,13 @@ def _edit_bundle(
         )
     except BundleFormatError as exc:
         raise SearchIndexError(f"cannot edit the search index {base.name}: {exc}") from exc
+
+
+def _page_urls(path: Path) -> list[str] | None:
+    try:
+        return page_urls(path)
+    except BundleFormatError as exc:
+        raise SearchIndexError(f"cannot read the search index in {path.name}: {exc}") from exc
 
 
 def _read_bundle(path: Path) -> dict[str, IndexedPage]:

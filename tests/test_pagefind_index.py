@@ -9,7 +9,7 @@ from pathlib import Path
 import libipld
 import pytest
 
-from disclosure._internal.pagefind_index import BundleFormatError, read_bundle
+from disclosure._internal.pagefind_index import BundleFormatError, page_urls, read_bundle
 from disclosure._internal.pagefind_write import write_bundle
 from tests.pagefind_pages import Built, S, read, tree
 
@@ -22,6 +22,14 @@ def test_reading_back_gives_the_same_pages(built: Built, tmp_path: Path) -> None
     assert any(p.variants for p in pages.values())  # diacritic forms (Société, Müller) survive
     write_bundle(pages.values(), tmp_path / "again", runtime=built.full)
     assert tree(tmp_path / "again") == tree(built.full)
+
+
+def test_page_urls_are_in_page_number_order(built: Built) -> None:
+    """A Pagefind run numbers its pages in its own order (a hash map's), a written bundle by URL."""
+    in_run = page_urls(built.fresh)
+    assert in_run == list(read(built.fresh))  # read_bundle gives them by page number
+    assert in_run != sorted(in_run)  # 41 pages: URL order by chance is one in 41!
+    assert page_urls(built.full) == sorted(in_run)
 
 
 def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:

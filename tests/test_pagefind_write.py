@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage
+from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, page_urls
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
 from disclosure.site.bundles import search_entry_sorts
 from tests.pagefind_pages import A, B, Built, R, S, decode, pagefind, read, tree
@@ -175,6 +175,38 @@ def test_an_edited_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Pa
     write_bundle(pages.values(), tmp_path / "expected", runtime=built.full, chunk_size=300)
     assert tree(tmp_path / "edited") == tree(tmp_path / "expected")
     assert len(list((tmp_path / "expected" / "index").iterdir())) > 5  # chunks cut anew
+
+
+def test_a_bundle_carved_out_of_a_pagefind_run_is_the_bundle_written_whole(
+    built: Built, tmp_path: Path
+) -> None:
+    """A full build carves each bundle out of the run that indexed it with its neighbours: the run's
+    own page numbers (not in URL order) are renumbered by URL, its other pages dropped."""
+    run = pagefind(tmp_path / "sr", S + R)
+    order = page_urls(run)
+    assert order is not None and order != sorted(order)
+    gone = {entry.url for entry in R}
+    assert edit_bundle(run, order, gone, [], tmp_path / "carved", runtime=run, sort_values=search_entry_sorts)
+    assert tree(tmp_path / "carved") == tree(built.removed)
+    kept = set(order) - gone
+    assert edit_bundle(
+        run, order, kept, [], tmp_path / "other", runtime=run, sort_values=search_entry_sorts, page_tag="d4"
+    )
+    write_bundle([built.with_removed[url] for url in gone], tmp_path / "whole", runtime=run, page_tag="d4")
+    assert tree(tmp_path / "other") == tree(tmp_path / "whole")
+    # Carved with pages of another run added: words on both sides merged, in URL order.
+    a = pagefind(tmp_path / "a", A)
+    b = read(pagefind(tmp_path / "b", B, placeholder=False))
+    assert edit_bundle(
+        a,
+        page_urls(a) or [],
+        set(),
+        list(b.values()),
+        tmp_path / "merged",
+        runtime=a,
+        sort_values=search_entry_sorts,
+    )
+    assert tree(tmp_path / "merged") == tree(built.merged)
 
 
 def test_an_edit_that_would_change_names_or_fields_writes_nothing(built: Built, tmp_path: Path) -> None:

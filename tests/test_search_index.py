@@ -7,12 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from disclosure import search_index
-from disclosure._internal.pagefind_index import IndexedPage
+from disclosure._internal.pagefind_write import write_bundle
 from disclosure.fold import fold_releases
 from disclosure.search_index import (
     SCRATCH_PREFIX,
@@ -29,7 +30,7 @@ from disclosure.site.render import INDEX_SOURCE
 from disclosure.site.views import record_view
 from disclosure.verify import verify_releases
 from tests.conftest import SignedTree
-from tests.pagefind_pages import Built, S, write_entries
+from tests.pagefind_pages import Built, S, tree, write_entries
 from tests.pagefind_pages import read as read_bundle_pages
 from tests.test_site_bundles import sample_records
 
@@ -197,26 +198,35 @@ def test_a_bundle_writer_reads_each_source_once(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Bundles that draw on one Pagefind run, with others between them that do not: the run is read
-    once, not once for each stretch of bundles that needs it (a weekly build's one run fed 140)."""
-    reads: list[Path] = []
-    real = search_index._read_bundle
+    once, not once for each stretch of bundles that needs it (a weekly build's one run fed 140).
+    Each bundle is carved out of the source most of its pages come from, the others' read."""
+    reads: list[tuple[str, Path]] = []
+    for name in ("_read_bundle", "_page_urls"):
+        real = getattr(search_index, name)
 
-    def counted(path: Path) -> dict[str, IndexedPage]:
-        reads.append(path)
-        return real(path)
+        def counted(path: Path, name: str = name, real: Any = real) -> Any:
+            reads.append((name, path))
+            return real(path)
 
-    monkeypatch.setattr(search_index, "_read_bundle", counted)
+        monkeypatch.setattr(search_index, name, counted)
     job, other = sorted(read_bundle_pages(built.fresh)), sorted(read_bundle_pages(built.full))
     rebuilt = [
-        (Bundle(f"b{number}", ()), {url: where for url in urls})
-        for number, (where, urls) in enumerate(
-            [("job-1", job[:20]), ("full", other[20:40]), ("job-1", job[40:])]
+        (Bundle(f"b{number}", ()), {url: where for where, urls in parts for url in urls})
+        for number, parts in enumerate(
+            [[("job-1", job[:20])], [("full", other[20:40]), ("job-1", job[20:25])], [("job-1", job[40:])]]
         )
     ]
     locations = {"job-1": built.fresh, "full": built.full}
-    edited = search_index._write_bundles(rebuilt, {}, locations, tmp_path, workers=1)
-    assert edited == 0 and sorted(reads) == sorted([built.fresh, built.full])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["b0", "b1", "b2"]
+    made = search_index._write_bundles(rebuilt, {}, locations, tmp_path, workers=1)
+    assert made == {"carved": 3}
+    assert sorted(reads) == sorted(
+        [("_page_urls", built.fresh), ("_page_urls", built.full), ("_read_bundle", built.fresh)]
+    )
+    for bundle, sources in rebuilt:  # the bytes of a whole write
+        pages = read_bundle_pages(built.fresh) | read_bundle_pages(built.full)
+        whole = tmp_path / "whole" / bundle.name
+        write_bundle([pages[url] for url in sources], whole, runtime=built.fresh, page_tag=bundle.tag)
+        assert tree(tmp_path / bundle.name) == tree(whole), bundle.name
 
 
 def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(
@@ -241,8 +251,8 @@ def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(
     ]
     with PagefindRuns(["job-1"], tmp_path / "entries", tmp_path / "jobs") as runs:
         locations = {"full": built.full, "job-1": tmp_path / "jobs" / "job-1"}
-        edited = search_index._write_bundles(rebuilt, {}, locations, out, 2, runs.names, runs.wait)
-    assert edited == 0
+        made = search_index._write_bundles(rebuilt, {}, locations, out, 2, runs.names, runs.wait)
+    assert made == {"carved": 2}
     assert sorted(read_bundle_pages(out / "early")) == old
     assert sorted(read_bundle_pages(out / "late")) == sorted(entry.url for entry in S[:10])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
 from numba import njit
 
 jit = njit(cache=True, nogil=True)
@@ -74,7 +75,7 @@ def skip_item(data: Any, pos: int) -> int:
 
 
 @jit
-def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any) -> tuple[int, int]:
+def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any, found: Any) -> tuple[int, int]:
     """(words, end of ``out``), or (-1, the position in ``data`` where reading failed)."""
     major, length, pos = head(data, 0)
     if major != 4 or length != 1:
@@ -98,8 +99,10 @@ def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any) -> 
         major, postings, pos = head(data, pos)
         if major != 4:
             return -1, pos
-        number = last = kept = count = filled = 0
-        for _ in range(postings):
+        number = kept = count = 0
+        last = -1
+        ordered = True
+        for _ in range(postings):  # the kept postings: new number, where its locations start and end
             posting = pos
             major, length, pos = head(data, pos)
             if major != 4 or length != 3:
@@ -119,15 +122,26 @@ def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any) -> 
                 return -1, posting
             new = new_numbers[number]
             if new >= 0:
-                if new < last:
-                    return -1, posting  # new_numbers does not keep the order
-                scratch[filled] = 0x83
-                filled = put_head(scratch, filled + 1, 0, new - last)
-                scratch[filled : filled + pos - body] = data[body:pos]
-                filled += pos - body
+                if new <= last:
+                    ordered = False
+                found[kept, 0] = new
+                found[kept, 1] = body
+                found[kept, 2] = pos
                 last = new
                 kept += 1
                 count += locs + meta_locs + 1
+        # Delta coding needs the postings by new number: sorted only where the renumbering moved them.
+        order = numpy.arange(kept) if ordered else numpy.argsort(found[:kept, 0])
+        last = filled = 0
+        for i in range(kept):
+            new, body, end = found[order[i], 0], found[order[i], 1], found[order[i], 2]
+            if i > 0 and new == last:
+                return -1, body  # two kept pages given one number
+            scratch[filled] = 0x83
+            filled = put_head(scratch, filled + 1, 0, new - last)
+            scratch[filled : filled + end - body] = data[body:end]
+            filled += end - body
+            last = new
         forms = pos
         pos = skip_item(data, pos)
         if pos < 0:

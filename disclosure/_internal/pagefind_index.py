@@ -316,3 +316,18 @@ def load(path: Path) -> Any:
         return libipld.decode_dag_cbor(data)
     except ValueError as exc:
         raise BundleFormatError(f"{path}: not CBOR ({exc})") from exc
+
+
+def page_urls(path: Path) -> list[str] | None:
+    """The URLs of the index's pages by page number, read from their fragments; None unless it has
+    one language.  A written bundle numbers its pages by URL; a Pagefind run as it walked them."""
+    languages = read_entry(path)["languages"]
+    if len(languages) != 1:
+        return None
+    ((language, info),) = languages.items()
+    meta = load(path / f"pagefind.{info['hash']}.pf_meta")
+    urls = []
+    for name, _word_count in meta[1]:
+        raw = (path / "fragment" / f"{name}.pf_fragment").read_bytes()
+        urls.append(json.loads(unzip(raw, name))["url"])
+    return urls

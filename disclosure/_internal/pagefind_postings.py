@@ -49,14 +49,17 @@ class WordSpans:
 def renumber_chunk(data: bytes | memoryview, renumber: NDArray[numpy.int64]) -> WordSpans:
     """Every word of the chunk ``data`` (decompressed, without Pagefind's header) with each
     posting's page ``number`` renumbered to ``renumber[number]``, its posting left out where that
-    is negative.  ``renumber`` must keep the order of the pages it keeps (delta coding)."""
+    is negative.  Where ``renumber`` changes the order of the pages it keeps (a Pagefind run's pages
+    are numbered in its directory walk, a bundle's by URL), each word's postings are sorted anew;
+    two kept pages given one number are an error."""
     source = numpy.frombuffer(data, dtype=numpy.uint8)
     # Room to spare: a kept posting is at least 4 bytes long and grows by at most 4 (a larger
     # delta), a word's entry (at least 4 bytes) by at most 4 more (its postings' head).
     out = numpy.empty(3 * len(data) + 64, dtype=numpy.uint8)
     rows = numpy.empty((len(data) // 4 + 1, _COLUMNS), dtype=numpy.int64)
+    found = numpy.empty((len(data) // 4 + 1, 3), dtype=numpy.int64)  # a word's kept postings
     kernel = _kernel()
-    words, end = kernel(source, renumber, out, numpy.empty_like(out), rows)
+    words, end = kernel(source, renumber, out, numpy.empty_like(out), rows, found)
     if words < 0:
         raise ChunkFormatError(f"not a Pagefind index chunk (at byte {end} of {len(data)})")
     return WordSpans(rows[:words].tolist(), out[:end].tobytes())

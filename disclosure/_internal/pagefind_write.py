@@ -107,7 +107,7 @@ def write_bundle(
 
 def edit_bundle(
     source: Path,
-    urls: Iterable[str],
+    urls: Sequence[str],
     drop: Set[str],
     add: Sequence[IndexedPage],
     target: Path,
@@ -125,8 +125,10 @@ def edit_bundle(
     cost about 1 ms a page; here the index chunks are renumbered in their bytes
     (``pagefind_postings``: only words that gain postings or have diacritic forms are decoded),
     the kept fragments linked under their new names, and only ``add`` is read as pages.
-    ``source`` must be a bundle ``write_bundle`` wrote (its page numbers follow the URL), ``urls``
-    its pages' URLs, and ``sort_values`` the function its pages' sorts were recovered with.
+    ``source`` is a bundle ``write_bundle`` wrote, or a Pagefind run: a full build carves each
+    bundle out of the run that indexed it, dropping the run's other pages.  ``urls`` are its pages'
+    URLs by page number (a written bundle numbers them by URL, a run as it walked its folders:
+    ``page_urls``), and ``sort_values`` the function its pages' sorts are recovered with.
     It cannot where short names would change (two pages whose names share a prefix: a few in 10^4
     bundles), where the pages' metadata fields would, or with more than one language: the caller
     then reads the bundle and writes it whole.
@@ -142,7 +144,7 @@ def edit_bundle(
     if not (isinstance(meta, list) and len(meta) == 6 and meta[0] == PAGEFIND_VERSION):
         raise BundleFormatError(f"{source}: metadata is not Pagefind {PAGEFIND_VERSION}'s six fields")
     _, old_pages, chunks, filters, sorts, meta_fields = meta
-    old_urls = sorted(urls)
+    old_urls = list(urls)
     if len(old_urls) != len(old_pages):
         raise BundleFormatError(f"{source}: holds {len(old_pages)} pages, not the {len(old_urls)} given")
     kept = [number for number, url in enumerate(old_urls) if url not in drop]
@@ -294,35 +296,26 @@ class _Index:
 
 def _renumbered(postings: list[list[Any]], renumber: list[int], extra: list[Any] | None) -> list[Any] | None:
     """A word's postings, delta-coded, with its pages renumbered (dropped pages left out) and merged
-    with ``extra``'s (a state of ``_Index.words``): the word's state, or None if it has no page left.
-
-    Without ``extra`` (most words) the postings are renumbered in place, in one pass."""
+    with ``extra``'s (a state of ``_Index.words``): the word's state, or None if it has no page left."""
+    found = []
+    number = 0
+    for delta, locs, meta_locs in postings:
+        number += delta
+        if renumber[number] >= 0:
+            found.append([renumber[number], locs, meta_locs])
     if extra is not None:
-        found = []
-        number = 0
-        for delta, locs, meta_locs in postings:
-            number += delta
-            if renumber[number] >= 0:
-                found.append([renumber[number], locs, meta_locs])
         number = 0
         for delta, locs, meta_locs in extra[2]:
             number += delta
             found.append([number, locs, meta_locs])
-        found.sort(key=lambda posting: posting[0])
-        postings, renumber = found, list(range(found[-1][0] + 1))  # absolute numbers: delta-code them
-        for posting, before in zip(reversed(postings[1:]), reversed(postings[:-1]), strict=True):
-            posting[0] -= before[0]
-    last = count = number = 0
-    kept = []
-    for posting in postings:
-        number += posting[0]
-        new = renumber[number]
-        if new >= 0:
-            posting[0] = new - last
-            last = new
-            count += len(posting[1]) + len(posting[2]) + 1
-            kept.append(posting)
-    return [last, count, kept] if kept else None
+    if not found:
+        return None
+    found.sort(key=itemgetter(0))  # by new number: a run's pages are not in URL order
+    last = count = 0
+    for posting in found:
+        posting[0], last = posting[0] - last, posting[0]
+        count += len(posting[1]) + len(posting[2]) + 1
+    return [last, count, found]
 
 
 def _same_fields(source: Path, fields: list[str], kept: list[str], add: Sequence[IndexedPage]) -> bool:
