@@ -36,13 +36,13 @@ import json
 import re
 import struct
 import threading
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import libipld
+from zlib_ng import zlib_ng
 
 PAGEFIND_VERSION = "1.5.2"
 INDEX_CHUNK_SIZE = 20000  # options.rs default_index_chunk_size: locations per index chunk
@@ -291,10 +291,14 @@ def sorted_values(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     return {name: sorted(values) for name, values in filters.items()}
 
 
+_INFLATE_ERROR = cast(type[Exception], zlib_ng.error)  # an exception class, though its stubs say not
+
+
 def unzip(raw: bytes, name: str) -> bytes:
+    """zlib-ng, which inflates twice as fast as zlib: an edit unzips every index chunk of its base."""
     try:
-        data = zlib.decompress(raw, wbits=GZIP_WBITS)
-    except zlib.error as exc:
+        data = zlib_ng.decompress(raw, wbits=GZIP_WBITS)
+    except _INFLATE_ERROR as exc:
         raise BundleFormatError(f"{name}: not gzip ({exc})") from exc
     if not data.startswith(HEADER):
         raise BundleFormatError(f"{name}: not a Pagefind data file")
