@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import libipld
@@ -24,12 +25,17 @@ def test_reading_back_gives_the_same_pages(built: Built, tmp_path: Path) -> None
     assert tree(tmp_path / "again") == tree(built.full)
 
 
-def test_page_urls_are_in_page_number_order(built: Built) -> None:
+def test_page_urls_are_in_page_number_order(built: Built, tmp_path: Path) -> None:
     """A Pagefind run numbers its pages in its own order (a hash map's), a written bundle by URL."""
     in_run = page_urls(built.fresh)
     assert in_run == list(read(built.fresh))  # read_bundle gives them by page number
     assert in_run != sorted(in_run)  # 41 pages: URL order by chance is one in 41!
     assert page_urls(built.full) == sorted(in_run)
+    copy = tmp_path / "run"
+    shutil.copytree(built.fresh, copy)
+    next((copy / "fragment").iterdir()).unlink()
+    with pytest.raises(BundleFormatError, match="No such file"):
+        page_urls(copy)
 
 
 def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:

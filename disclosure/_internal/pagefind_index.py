@@ -329,9 +329,13 @@ def page_urls(path: Path) -> list[str] | None:
     if len(languages) != 1:
         return None
     ((language, info),) = languages.items()
-    meta = load(path / f"pagefind.{info['hash']}.pf_meta")
     urls = []
-    for name, _word_count in meta[1]:
-        raw = (path / "fragment" / f"{name}.pf_fragment").read_bytes()
-        urls.append(json.loads(unzip(raw, name))["url"])
+    try:
+        for name, _word_count in load(path / f"pagefind.{info['hash']}.pf_meta")[1]:
+            raw = (path / "fragment" / f"{name}.pf_fragment").read_bytes()
+            urls.append(json.loads(unzip(raw, name))["url"])
+    except BundleFormatError:
+        raise
+    except (OSError, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise BundleFormatError(f"{path}: not a Pagefind {PAGEFIND_VERSION} index ({exc!r})") from exc
     return urls
