@@ -324,7 +324,7 @@ def load(path: Path) -> Any:
 
 def page_urls(path: Path) -> list[str] | None:
     """The URLs of the index's pages by page number, read from their fragments; None unless it has
-    one language.  A written bundle numbers its pages by URL; a Pagefind run as it walked them."""
+    one language.  A written bundle numbers its pages by URL; a Pagefind run in an order of its own."""
     languages = read_entry(path)["languages"]
     if len(languages) != 1:
         return None

@@ -49,8 +49,8 @@ class WordSpans:
 def renumber_chunk(data: bytes | memoryview, renumber: NDArray[numpy.int64]) -> WordSpans:
     """Every word of the chunk ``data`` (decompressed, without Pagefind's header) with each
     posting's page ``number`` renumbered to ``renumber[number]``, its posting left out where that
-    is negative.  Where ``renumber`` changes the order of the pages it keeps (a Pagefind run's pages
-    are numbered in its directory walk, a bundle's by URL), each word's postings are sorted anew;
+    is negative.  Where ``renumber`` changes the order of the pages it keeps (a Pagefind run numbers
+    its pages in an order of its own, a bundle by URL), each word's postings are sorted anew;
     two kept pages given one number are an error."""
     source = numpy.frombuffer(data, dtype=numpy.uint8)
     # Room to spare: a kept posting is at least 4 bytes long and grows by at most 4 (a larger

@@ -2,9 +2,10 @@
 
 For an incremental build to give the same site as a full one, *every* bundle, fresh or merged,
 is written here, and its bytes depend only on the set of pages: Pagefind's own output does not
-(its page numbers follow the directory walk, its filters and sorts come out in HashMap order, its
-short names depend on which colliding page came first).  ``edit_bundle`` gives the same bytes as
-``write_bundle`` from a canonical bundle, a few pages dropped and added, at half the cost.  The
+(its page numbers come in an order of its own, not the URL's, its filters and sorts in HashMap
+order, its short names depend on which colliding page came first).  ``edit_bundle`` gives the
+same bytes as ``write_bundle`` from a canonical bundle, a few pages dropped and added, at half
+the cost, and carves a bundle out of a Pagefind run the same way.  The
 format is described in ``pagefind_index``.
 """
 
@@ -127,7 +128,7 @@ def edit_bundle(
     the kept fragments linked under their new names, and only ``add`` is read as pages.
     ``source`` is a bundle ``write_bundle`` wrote, or a Pagefind run: a full build carves each
     bundle out of the run that indexed it, dropping the run's other pages.  ``urls`` are its pages'
-    URLs by page number (a written bundle numbers them by URL, a run as it walked its folders:
+    URLs by page number (a written bundle numbers them by URL, a run in an order of its own:
     ``page_urls``), and ``sort_values`` the function its pages' sorts are recovered with.
     It cannot where short names would change (two pages whose names share a prefix: a few in 10^4
     bundles), where the pages' metadata fields would, or with more than one language: the caller

@@ -46,8 +46,8 @@ _EXACT_NUMBER_FIELDS = ("document_number", "case_number", "license_number")
 
 class FieldView(NamedTuple):
     """One row of a record's table of fields.  A tuple: a full build makes some two million (each
-    record's page and its search entry list them), and a frozen dataclass's ``__init__`` cost
-    three times as much."""
+    record's page and its search entry list them), and a frozen dataclass took twice as long to
+    make (0.64 against 0.32 µs)."""
 
     label: str
     value: str
