@@ -130,11 +130,12 @@ def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any, fou
                 last = new
                 kept += 1
                 count += locs + meta_locs + 1
-        # Delta coding needs the postings by new number: sorted only where the renumbering moved them.
-        order = numpy.arange(kept) if ordered else numpy.argsort(found[:kept, 0])
+        # Delta coding needs the postings by new number: sorted where the renumbering moved them.
+        if not ordered:
+            found[:kept] = found[:kept][numpy.argsort(found[:kept, 0])]
         last = filled = 0
         for i in range(kept):
-            new, body, end = found[order[i], 0], found[order[i], 1], found[order[i], 2]
+            new, body, end = found[i, 0], found[i, 1], found[i, 2]
             if i > 0 and new == last:
                 return -1, body  # two kept pages given one number
             scratch[filled] = 0x83
