@@ -135,8 +135,7 @@ def _read_language(
     count = len(meta_pages)
     fragments: list[tuple[str, bytes, str, dict[str, Any]]] = []
     for name, word_count in meta_pages:
-        raw = (path / "fragment" / f"{name}.pf_fragment").read_bytes()
-        text = unzip(raw, name)
+        raw, text = read_fragment(path, name)
         full = f"{language}_{pagefind_hash(text)}"
         data = json.loads(text)
         untagged = TAG.sub("_", name, count=1)
@@ -305,6 +304,12 @@ def unzip(raw: bytes, name: str) -> bytes:
     return data[len(HEADER) :]
 
 
+def read_fragment(bundle: Path, name: str) -> tuple[bytes, bytes]:
+    """The fragment ``name`` of the index in ``bundle``: its file's bytes and its JSON."""
+    raw = (bundle / "fragment" / f"{name}.pf_fragment").read_bytes()
+    return raw, unzip(raw, name)
+
+
 def read_data(path: Path) -> bytes:
     """A data file's CBOR (unzipped, without the header)."""
     try:
@@ -332,8 +337,7 @@ def page_urls(path: Path) -> list[str] | None:
     urls = []
     try:
         for name, _word_count in load(path / f"pagefind.{info['hash']}.pf_meta")[1]:
-            raw = (path / "fragment" / f"{name}.pf_fragment").read_bytes()
-            urls.append(json.loads(unzip(raw, name))["url"])
+            urls.append(json.loads(read_fragment(path, name)[1])["url"])
     except BundleFormatError:
         raise
     except (OSError, KeyError, IndexError, TypeError, ValueError) as exc:

@@ -41,9 +41,9 @@ from disclosure._internal.pagefind_index import (
     pagefind_hash,
     read_data,
     read_entry,
+    read_fragment,
     remap,
     sort_orders,
-    unzip,
 )
 from disclosure._internal.pagefind_postings import (
     COUNT,
@@ -329,8 +329,7 @@ def _same_fields(source: Path, fields: list[str], kept: list[str], add: Sequence
     for name in kept:
         if seen >= set(fields):
             break
-        raw = (source / "fragment" / f"{name}.pf_fragment").read_bytes()
-        seen.update(json.loads(unzip(raw, name))["meta"])
+        seen.update(json.loads(read_fragment(source, name)[1])["meta"])
     return seen >= set(fields)
 
 
