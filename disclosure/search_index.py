@@ -91,8 +91,9 @@ def index_bundles(
     in (``edit_bundle``), or written whole by ``write_bundle``, from pages read out of those runs
     and out of the previous site's bundles (those that draw on no run while the runs go on, the
     rest once they have ended: ``_write_bundles``): the same pages give the same bytes, however
-    they were indexed, so an incremental build equals a clean one.  ``timings`` gets "pagefind" (until the last run ended) and "bundles" (until the last
-    bundle was written), both from the first run's start.
+    they were indexed, so an incremental build equals a clean one.  ``timings`` gets "pagefind"
+    (until the last run ended) and "bundles" (until the last bundle was written), both from the
+    first run's start.
     """
     source = scratch / "entries"
     target = site_dir / "pagefind"

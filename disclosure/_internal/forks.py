@@ -84,11 +84,11 @@ class TaskPool(StoppedOnExit, Generic[A, T]):
     """Forked workers that take tasks as the caller hands them over, each to whichever is free.
 
     Why: work that becomes ready in parts (the search bundles that need no Pagefind run, then the
-    rest once the runs have ended) can start before all of it is ready, and uneven tasks even out.  The workers are
-    forked at once, sharing the caller's data as it is then; only each task's argument and result
-    travel (pickled), so keep both small.  With fewer than two workers, or no fork, each task runs
-    here as it is handed over.  ``stop()`` it on giving up (as a context manager it is stopped on
-    leaving the block).
+    rest once the runs have ended) can start before all of it is ready, and uneven tasks even
+    out.  The workers are forked at once, sharing the caller's data as it is then; only each
+    task's argument and result travel (pickled), so keep both small.  With fewer than two
+    workers, or no fork, each task runs here as it is handed over.  ``stop()`` it on giving up
+    (as a context manager it is stopped on leaving the block).
     """
 
     def __init__(self, workers: int, task: Callable[[A], T]) -> None:
