@@ -16,13 +16,16 @@ from disclosure._internal.pagefind_postings import (
     ENTRY_START,
     HAS_FORMS,
     KEPT,
+    MERGED,
     OUT_END,
     OUT_START,
     TEXT_END,
     TEXT_START,
     ChunkFormatError,
     array_head,
+    chunk_ends,
     renumber_chunk,
+    word_hashes,
 )
 
 PAGES = 40
@@ -35,7 +38,7 @@ words = st.text(
 
 
 @st.composite
-def chunks(draw: Any) -> tuple[list[Any], list[int]]:
+def chunks(draw: Any) -> tuple[list[Any], list[int], set[str]]:
     """A chunk as Pagefind writes it, and a renumbering: one that keeps order (drops pages, adds
     gaps), or one that shuffles the kept pages (a Pagefind run's walk order to a bundle's URL order)."""
     entries = []
@@ -58,7 +61,8 @@ def chunks(draw: Any) -> tuple[list[Any], list[int]]:
         kept = [new for new in renumber if new >= 0]
         shuffled = iter(draw(st.permutations(kept)))
         renumber = [next(shuffled) if new >= 0 else -1 for new in renumber]
-    return entries, renumber
+    merging = {word for word, _, _ in entries if draw(st.booleans())} | draw(st.sets(words, max_size=3))
+    return entries, renumber, merging
 
 
 def renumbered(postings: list[Any], renumber: list[int]) -> tuple[list[Any], int]:
@@ -77,19 +81,53 @@ def renumbered(postings: list[Any], renumber: list[int]) -> tuple[list[Any], int
 
 @settings(max_examples=300, deadline=None)
 @given(chunks())
-def test_every_word_is_renumbered_as_decoding_would(chunk: tuple[list[Any], list[int]]) -> None:
-    entries, renumber = chunk
+def test_every_word_is_renumbered_as_decoding_would(chunk: tuple[list[Any], list[int], set[str]]) -> None:
+    entries, renumber, merging = chunk
     data = libipld.encode_dag_cbor([entries])
-    spans = renumber_chunk(data, numpy.array(renumber, dtype=numpy.int64))
+    spans = renumber_chunk(data, numpy.array(renumber, dtype=numpy.int64), word_hashes(merging))
     assert len(spans.rows) == len(entries)
+    as_is = []  # the entries of the words kept as they are, in order
     for (word, postings, forms), row in zip(entries, spans.rows, strict=True):
         assert data[row[TEXT_START] : row[TEXT_END]].decode() == word
         assert libipld.decode_dag_cbor(data[row[ENTRY_START] : row[ENTRY_END]]) == [word, postings, forms]
         assert row[HAS_FORMS] == (1 if forms else 0)
+        assert row[MERGED] == (1 if word in merging else 0)
         kept, count = renumbered(postings, renumber)
         assert (row[KEPT], row[COUNT]) == (len(kept), count)
         encoded = spans.encoded[row[OUT_START] : row[OUT_END]]
-        assert encoded == libipld.encode_dag_cbor([word, kept, []])  # shortest form, as DAG-CBOR
+        if kept and not forms and word not in merging:
+            assert encoded == libipld.encode_dag_cbor([word, kept, []])  # shortest form, as DAG-CBOR
+            as_is.append(encoded)
+        else:
+            assert encoded == b""
+    assert spans.encoded == b"".join(as_is)  # back to back: a run of rows is one slice
+
+
+def test_words_out_of_order_are_an_error() -> None:
+    renumber = numpy.arange(4, dtype=numpy.int64)
+    for words in (["罚", "福州"], ["福州", "福州"], ["ab", "a"]):  # 罚 is U+7F5A, 福 U+798F
+        data = libipld.encode_dag_cbor([[[word, [[0, [1], []]], []] for word in words]])
+        with pytest.raises(ChunkFormatError):
+            renumber_chunk(data, renumber)
+    data = libipld.encode_dag_cbor([[[word, [[0, [1], []]], []] for word in ["a", "ab", "福州", "罚"]]])
+    assert len(renumber_chunk(data, renumber).rows) == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=40), st.lists(st.integers(1, 60), min_size=1, max_size=3))
+def test_chunk_ends_cut_where_pagefind_does(counts: list[int], limits: list[int]) -> None:
+    """The reference is pagefind_write's loop before it was compiled (index/mod.rs chunk_index)."""
+    word_limits = [limits[i % len(limits)] for i in range(len(counts))]
+    expected, size, pending = [], 0, False
+    for i, (count, limit) in enumerate(zip(counts, word_limits, strict=True)):
+        size, pending = size + count, True
+        if size >= limit:
+            expected.append(i + 1)
+            size, pending = 0, False
+    if pending:
+        expected.append(len(counts))
+    ends = chunk_ends(numpy.array(counts, dtype=numpy.int64), numpy.array(word_limits, dtype=numpy.int64))
+    assert ends.tolist() == expected
 
 
 def test_a_damaged_chunk_is_an_error_not_a_crash() -> None:

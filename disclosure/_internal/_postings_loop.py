@@ -75,8 +75,15 @@ def skip_item(data: Any, pos: int) -> int:
 
 
 @jit
-def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any, found: Any) -> tuple[int, int]:
-    """(words, end of ``out``), or (-1, the position in ``data`` where reading failed)."""
+def renumber(
+    data: Any, new_numbers: Any, merging: Any, out: Any, scratch: Any, rows: Any, found: Any
+) -> tuple[int, int]:
+    """(words, end of ``out``), or (-1, the position in ``data`` where reading failed, or where a
+    word is not after the one before it: Pagefind sorts a chunk's words by their bytes).
+
+    Only the words kept as they are get an entry in ``out``, back to back: those with a kept
+    posting, no diacritic forms, and whose FNV-1a hash (``word_hash``) is not in the sorted
+    ``merging`` (the caller's words that gain postings)."""
     major, length, pos = head(data, 0)
     if major != 4 or length != 1:
         return -1, 0
@@ -93,9 +100,14 @@ def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any, fou
         major, length, pos = head(data, pos)
         if major != 3 or pos + length > data.shape[0]:
             return -1, text
+        if word > 0 and not _after(data, rows[word - 1, 0], rows[word - 1, 1], pos, pos + length):
+            return -1, text
         rows[word, 0] = pos
         pos += length
         rows[word, 1] = pos
+        hashed = _fnv1a(data, rows[word, 0], pos)
+        place = numpy.searchsorted(merging, hashed)
+        merged = 1 if place < merging.shape[0] and merging[place] == hashed else 0
         major, postings, pos = head(data, pos)
         if major != 4:
             return -1, pos
@@ -147,21 +159,74 @@ def renumber(data: Any, new_numbers: Any, out: Any, scratch: Any, rows: Any, fou
         pos = skip_item(data, pos)
         if pos < 0:
             return -1, forms
+        has_forms = 1 if pos - forms > 1 else 0
         rows[word, 2] = entry
         rows[word, 3] = pos
         rows[word, 4] = at
-        out[at] = 0x83
-        at += 1
-        out[at : at + rows[word, 1] - text] = data[text : rows[word, 1]]
-        at = put_head(out, at + rows[word, 1] - text, 4, kept)
-        out[at : at + filled] = scratch[:filled]
-        at += filled
-        out[at] = 0x80
-        at += 1
+        if kept > 0 and has_forms == 0 and merged == 0:
+            out[at] = 0x83
+            at += 1
+            out[at : at + rows[word, 1] - text] = data[text : rows[word, 1]]
+            at = put_head(out, at + rows[word, 1] - text, 4, kept)
+            out[at : at + filled] = scratch[:filled]
+            at += filled
+            out[at] = 0x80
+            at += 1
         rows[word, 5] = at
         rows[word, 6] = count
         rows[word, 7] = kept
-        rows[word, 8] = 1 if pos - forms > 1 else 0
+        rows[word, 8] = has_forms
+        rows[word, 9] = merged
     if pos != data.shape[0]:
         return -1, pos
     return words, at
+
+
+@jit
+def _after(data: Any, start: int, end: int, other: int, other_end: int) -> bool:
+    """Whether the bytes ``data[other:other_end]`` sort after ``data[start:end]``."""
+    for i in range(min(end - start, other_end - other)):
+        if data[other + i] != data[start + i]:
+            return data[other + i] > data[start + i]  # type: ignore[no-any-return]
+    return other_end - other > end - start
+
+
+_FNV_OFFSET = numpy.uint64(14695981039346656037)
+_FNV_PRIME = numpy.uint64(1099511628211)
+
+
+@jit
+def _fnv1a(data: Any, start: int, end: int) -> Any:
+    hashed = _FNV_OFFSET
+    for i in range(start, end):
+        hashed = (hashed ^ numpy.uint64(data[i])) * _FNV_PRIME
+    return hashed
+
+
+@jit
+def word_hashes(text: Any, ends: Any) -> Any:
+    """The FNV-1a hash of each word of ``text`` (UTF-8 laid end to end; word i ends at ``ends[i]``)."""
+    hashes = numpy.empty(ends.shape[0], dtype=numpy.uint64)
+    start = 0
+    for i in range(ends.shape[0]):
+        hashes[i] = _fnv1a(text, start, ends[i])
+        start = ends[i]
+    return hashes
+
+
+@jit
+def chunk_ends(counts: Any, limits: Any) -> Any:
+    """Where Pagefind ends each index chunk (index/mod.rs chunk_index): after the word that brings
+    the chunk's locations to its limit or past it, and after the last word."""
+    ends = numpy.empty(counts.shape[0] + 1, dtype=numpy.int64)
+    cuts = size = 0
+    for i in range(counts.shape[0]):
+        size += counts[i]
+        if size >= limits[i]:
+            ends[cuts] = i + 1
+            cuts += 1
+            size = 0
+    if (ends[cuts - 1] if cuts else 0) < counts.shape[0]:
+        ends[cuts] = counts.shape[0]
+        cuts += 1
+    return ends[:cuts]

@@ -11,6 +11,7 @@ format is described in ``pagefind_index``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from typing import Any
 
 import libipld
 import numpy
+from numpy.typing import NDArray
 from zlib_ng import zlib_ng
 
 from disclosure._internal.pagefind_index import (
@@ -51,13 +53,17 @@ from disclosure._internal.pagefind_postings import (
     ENTRY_START,
     HAS_FORMS,
     KEPT,
+    MERGED,
     OUT_END,
     OUT_START,
     TEXT_END,
     TEXT_START,
     ChunkFormatError,
+    WordSpans,
     array_head,
+    chunk_ends,
     renumber_chunk,
+    word_hashes,
 )
 from disclosure._internal.tree import write_all
 
@@ -214,20 +220,18 @@ def edit_bundle(
             _create(target / "fragment" / f"{name}.pf_fragment", page.fragment, like=page.fragment_file)
             index.meta_pages[number_of[page.url]] = [name, page.word_count]
         renumber_array = numpy.array(renumber, dtype=numpy.int64)
-        entries = []  # (word, locations, encoded entry) of the kept words that need no merging
+        merging = word_hashes(added.words.keys() | added.forms.keys())
+        as_is = _KeptWords()  # the kept words that gain no postings and have no forms
         for _from, _to, chunk_name in chunks:
             data = read_data(source / "index" / f"{chunk_name}.pf_index")
             try:
-                spans = renumber_chunk(data, renumber_array)
+                spans = renumber_chunk(data, renumber_array, merging)
+                as_is.add(data, spans)
             except ChunkFormatError as exc:
                 raise BundleFormatError(f"{source}: index chunk {chunk_name}: {exc}") from exc
-            encoded = spans.encoded
-            for row in spans.rows:
+            rows = spans.rows
+            for row in rows[(rows[:, HAS_FORMS] != 0) | (rows[:, MERGED] != 0)].tolist():
                 word = data[row[TEXT_START] : row[TEXT_END]].decode()
-                if not row[HAS_FORMS] and word not in added.words and word not in added.forms:
-                    if row[KEPT]:
-                        entries.append((word, row[COUNT], encoded[row[OUT_START] : row[OUT_END]]))
-                    continue
                 _, postings, variants = libipld.decode_dag_cbor(data[row[ENTRY_START] : row[ENTRY_END]])
                 state = _renumbered(postings, renumber, added.words.pop(word, None))
                 if state is not None:
@@ -242,9 +246,7 @@ def edit_bundle(
         for word, word_forms in added.forms.items():
             for form, state in word_forms.items():
                 index.forms.setdefault(word, {})[form] = state
-        entries += _entries(index)
-        entries.sort(key=itemgetter(0))
-        meta_name = _emit(index, entries, language, target, chunk_size)
+        meta_name = _emit(index, as_is, _entries(index), language, target, chunk_size)
     languages = {language: _language_entry(runtime, language, meta_name, len(new_urls))}
     _finish(runtime, read_entry(runtime), languages, target)
     return True
@@ -400,7 +402,7 @@ def _write_language(
     for number, page in enumerate(pages):
         index.add(number, page)
     index.sorts = sort_orders([page.sorts for page in pages])
-    return _emit(index, _entries(index), language, target, chunk_size)
+    return _emit(index, _KeptWords(), _entries(index), language, target, chunk_size)
 
 
 Entry = tuple[str, int, bytes]  # a word, its locations (to cut chunks), its DAG-CBOR [word, postings, forms]
@@ -421,41 +423,137 @@ def _entries(index: _Index) -> list[Entry]:
     return entries
 
 
-def _emit(index: _Index, entries: Iterable[Entry], language: str, target: Path, chunk_size: ChunkSize) -> str:
-    """Write the index chunks of ``entries`` (in word order), the filter chunks and metadata;
-    returns the metadata name."""
+class _KeptWords:
+    """The words an edit keeps as they are, in word order: chunk after chunk of its base, each
+    with its renumbered entries back to back (``renumber_chunk``).
+
+    Why not a list of words: a weekly build's edits keep some 1.5 million words, and a tuple and a
+    decoded string for each, sorted and walked in Python, took some 3 s of its writers' CPU.  Here
+    a word is decoded only where ``_emit`` looks for a place, or a chunk ends."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[bytes, bytes, NDArray[numpy.int64]]] = []  # data, entries, rows
+        self.starts: list[int] = [0]  # where each chunk's words start among all, and the end
+
+    def add(self, data: bytes, spans: WordSpans) -> None:
+        rows = spans.rows
+        rows = rows[(rows[:, KEPT] > 0) & (rows[:, HAS_FORMS] == 0) & (rows[:, MERGED] == 0)]
+        if not len(rows):
+            return
+        if self.chunks and not self.word(len(self) - 1) < _text(data, rows[0]):
+            raise ChunkFormatError("its words are not after the chunk's before it")
+        self.chunks.append((data, spans.encoded, rows))
+        self.starts.append(self.starts[-1] + len(rows))
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def word(self, number: int) -> str:
+        chunk = bisect.bisect_right(self.starts, number) - 1
+        data, _, rows = self.chunks[chunk]
+        return _text(data, rows[number - self.starts[chunk]])
+
+    def counts(self) -> NDArray[numpy.int64]:
+        return numpy.concatenate([rows[:, COUNT] for _, _, rows in self.chunks] or [_NO_NUMBERS])
+
+    def limits(self, chunk_size: Callable[[str], int]) -> NDArray[numpy.int64]:
+        """``chunk_size`` of each word's first character (worked out once a character)."""
+        parts = []
+        for data, _, rows in self.chunks:
+            source = numpy.frombuffer(data, dtype=numpy.uint8)
+            starts = rows[:, TEXT_START]
+            lead = source[starts].astype(numpy.int64)
+            length = 1 + (lead >= 0xC0) + (lead >= 0xE0) + (lead >= 0xF0)
+            length = numpy.minimum(length, rows[:, TEXT_END] - starts)  # no word is empty
+            key = lead << 24
+            for i in (1, 2, 3):
+                byte = source[numpy.minimum(starts + i, len(source) - 1)].astype(numpy.int64)
+                key |= numpy.where(length > i, byte, 0) << (24 - 8 * i)
+            keys, first, where = numpy.unique(key, return_index=True, return_inverse=True)
+            sizes = [
+                chunk_size(data[start : start + size].decode())
+                for start, size in zip(starts[first].tolist(), length[first].tolist(), strict=True)
+            ]
+            parts.append(numpy.array(sizes, dtype=numpy.int64)[where])
+        return numpy.concatenate(parts or [_NO_NUMBERS])
+
+    def entries(self, start: int, stop: int) -> Iterable[bytes]:
+        """The renumbered entries of words ``start`` to ``stop``: a slice of each chunk's."""
+        while start < stop:
+            chunk = bisect.bisect_right(self.starts, start) - 1
+            _, encoded, rows = self.chunks[chunk]
+            end = min(stop, self.starts[chunk + 1])
+            offset = self.starts[chunk]
+            yield encoded[rows[start - offset, OUT_START] : rows[end - 1 - offset, OUT_END]]
+            start = end
+
+
+_NO_NUMBERS = numpy.zeros(0, dtype=numpy.int64)
+
+
+def _text(data: bytes, row: NDArray[numpy.int64]) -> str:
+    return data[row[TEXT_START] : row[TEXT_END]].decode()
+
+
+def _emit(
+    index: _Index, kept: _KeptWords, entries: list[Entry], language: str, target: Path, chunk_size: ChunkSize
+) -> str:
+    """Write the index chunks of the words ``kept`` as they are and of ``entries`` (in word order,
+    none of them a kept word), the filter chunks and metadata; returns the metadata name."""
     floor = len(language) + 8
-    # index/mod.rs chunk_index: words in order, a chunk ends once it holds >= chunk_size
+    # The words in order: the kept ones, with each entry put in its place (found by bisection).
+    places, place = [], 0
+    for word, _, _ in entries:
+        place = bisect.bisect_left(range(len(kept)), word, lo=place, key=kept.word)
+        places.append(place)
+    at = numpy.array(places, dtype=numpy.int64) + numpy.arange(len(entries), dtype=numpy.int64)
+    total = len(kept) + len(entries)
+    is_entry = numpy.zeros(total, dtype=bool)
+    is_entry[at] = True
+    counts = numpy.empty(total, dtype=numpy.int64)
+    counts[at] = [count for _, count, _ in entries]
+    counts[~is_entry] = kept.counts()
+    if callable(chunk_size):
+        limits = numpy.empty(total, dtype=numpy.int64)
+        limits[at] = [chunk_size(word[:1]) for word, _, _ in entries]
+        limits[~is_entry] = kept.limits(chunk_size)
+    else:
+        limits = numpy.full(total, chunk_size, dtype=numpy.int64)
+    # index/mod.rs chunk_index: words in order, a chunk ends once it holds >= its limit of
     # locations (each page counts its locs + meta locs + 1; variants do not count).
-    sized = chunk_size if callable(chunk_size) else None
-    fixed = chunk_size if isinstance(chunk_size, int) else 0
+    ends = chunk_ends(counts, limits).tolist()
+    at_list = at.tolist()
+
+    def word_at(position: int) -> str:
+        before = bisect.bisect_left(at_list, position)  # entries before it
+        if before < len(at_list) and at_list[before] == position:
+            return entries[before][0]
+        return kept.word(position - before)
+
     index_names: dict[str, str] = {}
     meta_chunks = []
-    pieces: list[bytes] = []
-    size = 0
-    first = ""
-
-    def write_chunk(last: str) -> None:
-        encoded = b"\x81" + array_head(len(pieces)) + b"".join(pieces)  # [[entry...]]
+    start = 0
+    for end in ends:
+        pieces: list[bytes] = []
+        position, entry = start, bisect.bisect_left(at_list, start)
+        while position < end:
+            if entry < len(at_list) and at_list[entry] == position:
+                pieces.append(entries[entry][2])
+                position, entry = position + 1, entry + 1
+                continue
+            stop = min(end, at_list[entry]) if entry < len(at_list) else end
+            pieces.extend(kept.entries(position - entry, stop - entry))
+            position = stop
+        encoded = b"\x81" + array_head(end - start) + b"".join(pieces)  # [[entry...]]
         name = _short(f"{language}_{pagefind_hash(encoded)}", floor, index_names)
         _write(target / "index" / f"{name}.pf_index", encoded, level=INDEX_CHUNK_LEVEL)
-        meta_chunks.append([first, last, name])
-
-    for word, count, encoded in entries:
-        if not pieces:
-            first = word
-        pieces.append(encoded)
-        size += count
-        if size >= (sized(word) if sized else fixed):
-            write_chunk(word)
-            pieces, size = [], 0
-    if pieces:
-        write_chunk(word)
+        meta_chunks.append([word_at(start), word_at(end - 1), name])
+        start = end
     for before, after in zip(meta_chunks, meta_chunks[1:], strict=False):  # chunk_meta
-        to, start = _prefixes(before[1], after[0])
+        to, start_prefix = _prefixes(before[1], after[0])
         if to >= before[0]:
             before[1] = to
-        after[0] = start
+        after[0] = start_prefix
 
     filter_names: dict[str, str] = {}
     meta_filters = []
