@@ -255,15 +255,13 @@ class Output:
         return Counter(file_type(path) for path in self.written if path not in self.reused)
 
     def stat_keys(self) -> dict[str, Reusable]:
-        """The keyed files as written, for the next build's reuse check."""
-        result = {}
-        for relative, key in self.keys.items():
-            known = self.reused.get(relative)
-            if known is not None:  # the same inode as when first made, so the same stat
-                result[relative] = known
-                continue
-            stat = (self.root / relative).stat()
-            result[relative] = Reusable(key, stat.st_size, stat.st_mtime_ns)
+        """The keyed files as written, for the next build's reuse check: a reused file is the same
+        inode as when first made, so it has the same stat; only the files made are stat'ed (a
+        weekly build's 10^4 of 4 * 10^5, looked for as a set difference, not one by one)."""
+        result = dict(self.reused)
+        for relative in self.keys.keys() - result.keys():
+            stat = os.stat(f"{self.root}/{relative}")
+            result[relative] = Reusable(self.keys[relative], stat.st_size, stat.st_mtime_ns)
         return result
 
 
