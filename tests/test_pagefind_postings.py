@@ -14,6 +14,7 @@ from disclosure._internal.pagefind_postings import (
     COUNT,
     ENTRY_END,
     ENTRY_START,
+    FIRST,
     HAS_FORMS,
     KEPT,
     MERGED,
@@ -24,6 +25,7 @@ from disclosure._internal.pagefind_postings import (
     ChunkFormatError,
     array_head,
     chunk_ends,
+    first_character,
     renumber_chunk,
     word_hashes,
 )
@@ -92,6 +94,7 @@ def test_every_word_is_renumbered_as_decoding_would(chunk: tuple[list[Any], list
         assert libipld.decode_dag_cbor(data[row[ENTRY_START] : row[ENTRY_END]]) == [word, postings, forms]
         assert row[HAS_FORMS] == (1 if forms else 0)
         assert row[MERGED] == (1 if word in merging else 0)
+        assert first_character(int(row[FIRST])) == word[:1]
         kept, count = renumbered(postings, renumber)
         assert (row[KEPT], row[COUNT]) == (len(kept), count)
         encoded = spans.encoded[row[OUT_START] : row[OUT_END]]

@@ -177,9 +177,23 @@ def renumber(
         rows[word, 7] = kept
         rows[word, 8] = has_forms
         rows[word, 9] = merged
+        rows[word, 10] = _first_character(data, rows[word, 0], rows[word, 1])
     if pos != data.shape[0]:
         return -1, pos
     return words, at
+
+
+@jit
+def _first_character(data: Any, start: int, end: int) -> int:
+    """The word's first character's UTF-8 bytes as a big-endian number, first byte highest."""
+    if start >= end:
+        return 0
+    lead = data[start]
+    size = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+    packed = 0
+    for i in range(4):
+        packed = (packed << 8) | (data[start + i] if i < size and start + i < end else 0)
+    return packed
 
 
 @jit

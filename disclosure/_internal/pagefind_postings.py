@@ -32,7 +32,8 @@ COUNT = 6  # locations of its kept postings, as Pagefind counts them to cut chun
 KEPT = 7  # kept postings: 0 where the word has no page left
 HAS_FORMS = 8  # 1 where the word has diacritic forms
 MERGED = 9  # 1 where the word's hash is one of ``merging``'s (renumber_chunk)
-_COLUMNS = 10
+FIRST = 10  # the word's first character: its UTF-8 bytes as a big-endian number (``first_character``)
+_COLUMNS = 11
 _NONE = numpy.zeros(0, dtype=numpy.uint64)
 
 
@@ -72,6 +73,11 @@ def renumber_chunk(
     if words < 0:
         raise ChunkFormatError(f"not a Pagefind index chunk (at byte {end} of {len(data)})")
     return WordSpans(rows[:words], out[:end].tobytes())
+
+
+def first_character(packed: int) -> str:
+    """The character of a ``FIRST`` column's value ("" for an empty word)."""
+    return packed.to_bytes(4, "big").rstrip(b"\x00").decode() if packed else ""
 
 
 def word_hashes(words: Iterable[str]) -> NDArray[numpy.uint64]:

@@ -51,6 +51,7 @@ from disclosure._internal.pagefind_postings import (
     COUNT,
     ENTRY_END,
     ENTRY_START,
+    FIRST,
     HAS_FORMS,
     KEPT,
     MERGED,
@@ -62,6 +63,7 @@ from disclosure._internal.pagefind_postings import (
     WordSpans,
     array_head,
     chunk_ends,
+    first_character,
     renumber_chunk,
     word_hashes,
 )
@@ -433,6 +435,7 @@ class _KeptWords:
 
     def __init__(self) -> None:
         self.chunks: list[tuple[bytes, bytes, NDArray[numpy.int64]]] = []  # data, entries, rows
+        self.texts: list[tuple[list[int], list[int]]] = []  # each chunk's words: starts, ends
         self.starts: list[int] = [0]  # where each chunk's words start among all, and the end
 
     def add(self, data: bytes, spans: WordSpans) -> None:
@@ -440,9 +443,11 @@ class _KeptWords:
         rows = rows[(rows[:, KEPT] > 0) & (rows[:, HAS_FORMS] == 0) & (rows[:, MERGED] == 0)]
         if not len(rows):
             return
-        if self.chunks and not self.word(len(self) - 1) < _text(data, rows[0]):
+        starts, ends = rows[:, TEXT_START].tolist(), rows[:, TEXT_END].tolist()
+        if self.chunks and not self.word(len(self) - 1) < data[starts[0] : ends[0]].decode():
             raise ChunkFormatError("its words are not after the chunk's before it")
         self.chunks.append((data, spans.encoded, rows))
+        self.texts.append((starts, ends))
         self.starts.append(self.starts[-1] + len(rows))
 
     def __len__(self) -> int:
@@ -450,32 +455,19 @@ class _KeptWords:
 
     def word(self, number: int) -> str:
         chunk = bisect.bisect_right(self.starts, number) - 1
-        data, _, rows = self.chunks[chunk]
-        return _text(data, rows[number - self.starts[chunk]])
+        starts, ends = self.texts[chunk]
+        at = number - self.starts[chunk]
+        return self.chunks[chunk][0][starts[at] : ends[at]].decode()
 
     def counts(self) -> NDArray[numpy.int64]:
         return numpy.concatenate([rows[:, COUNT] for _, _, rows in self.chunks] or [_NO_NUMBERS])
 
     def limits(self, chunk_size: Callable[[str], int]) -> NDArray[numpy.int64]:
-        """``chunk_size`` of each word's first character (worked out once a character)."""
-        parts = []
-        for data, _, rows in self.chunks:
-            source = numpy.frombuffer(data, dtype=numpy.uint8)
-            starts = rows[:, TEXT_START]
-            lead = source[starts].astype(numpy.int64)
-            length = 1 + (lead >= 0xC0) + (lead >= 0xE0) + (lead >= 0xF0)
-            length = numpy.minimum(length, rows[:, TEXT_END] - starts)  # no word is empty
-            key = lead << 24
-            for i in (1, 2, 3):
-                byte = source[numpy.minimum(starts + i, len(source) - 1)].astype(numpy.int64)
-                key |= numpy.where(length > i, byte, 0) << (24 - 8 * i)
-            keys, first, where = numpy.unique(key, return_index=True, return_inverse=True)
-            sizes = [
-                chunk_size(data[start : start + size].decode())
-                for start, size in zip(starts[first].tolist(), length[first].tolist(), strict=True)
-            ]
-            parts.append(numpy.array(sizes, dtype=numpy.int64)[where])
-        return numpy.concatenate(parts or [_NO_NUMBERS])
+        """``chunk_size`` of each word's first character, worked out once a character."""
+        first = numpy.concatenate([rows[:, FIRST] for _, _, rows in self.chunks] or [_NO_NUMBERS])
+        characters, where = numpy.unique(first, return_inverse=True)
+        sizes = [chunk_size(first_character(packed)) for packed in characters.tolist()]
+        return numpy.array(sizes, dtype=numpy.int64)[where]
 
     def entries(self, start: int, stop: int) -> Iterable[bytes]:
         """The renumbered entries of words ``start`` to ``stop``: a slice of each chunk's."""
@@ -489,10 +481,6 @@ class _KeptWords:
 
 
 _NO_NUMBERS = numpy.zeros(0, dtype=numpy.int64)
-
-
-def _text(data: bytes, row: NDArray[numpy.int64]) -> str:
-    return data[row[TEXT_START] : row[TEXT_END]].decode()
 
 
 def _emit(
