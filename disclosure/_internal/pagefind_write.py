@@ -92,7 +92,8 @@ def write_bundle(
     short names are lengthened on collision in that order.  ``runtime`` is any Pagefind 1.5.2
     output folder: pagefind.js, the worker, the wasm and the UI files are copied from it.
     ``chunk_size`` is Pagefind's PAGEFIND_UNSTABLE_INDEX_CHUNK_SIZE (tests use a small one), or
-    a function of the word that may end a chunk: words that are only ever searched whole can go in
+    a function of the first character of the word that may end a chunk (given that character
+    alone, "" for an empty word): words that are only ever searched whole can go in
     smaller chunks, so a query loads less (a prefix search must not: Pagefind loads only the chunk
     where the prefix itself would be, docs/search.md fix 4).  ``page_tag`` (letters and digits)
     goes into every fragment name, and so into every search result's id.
