@@ -431,8 +431,9 @@ class _KeptWords:
     with its renumbered entries back to back (``renumber_chunk``).
 
     Why not a list of words: a weekly build's edits keep some 1.5 million words, and a tuple and a
-    decoded string for each, sorted and walked in Python, took some 3 s of its writers' CPU.  Here
-    a word is decoded only where ``_emit`` looks for a place, or a chunk ends."""
+    decoded string for each, sorted and walked in Python, cost its writers some 2 s of CPU in 13-17
+    (docs/benchmarks.md, session 21).  Here a word is decoded only where ``_emit`` looks for a
+    place, or a chunk begins or ends."""
 
     def __init__(self) -> None:
         self.chunks: list[tuple[bytes, bytes, NDArray[numpy.int64]]] = []  # data, entries, rows
