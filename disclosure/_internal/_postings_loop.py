@@ -82,8 +82,8 @@ def renumber(
     word is not after the one before it: Pagefind sorts a chunk's words by their bytes).
 
     Only the words kept as they are get an entry in ``out``, back to back: those with a kept
-    posting, no diacritic forms, and whose FNV-1a hash (``word_hash``) is not in the sorted
-    ``merging`` (the caller's words that gain postings)."""
+    posting, no diacritic forms, and whose FNV-1a hash (``pagefind_postings.word_hashes``) is not
+    in the sorted ``merging`` (the caller's words that gain postings)."""
     major, length, pos = head(data, 0)
     if major != 4 or length != 1:
         return -1, 0
@@ -105,9 +105,11 @@ def renumber(
         rows[word, 0] = pos
         pos += length
         rows[word, 1] = pos
-        hashed = _fnv1a(data, rows[word, 0], pos)
-        place = numpy.searchsorted(merging, hashed)
-        merged = 1 if place < merging.shape[0] and merging[place] == hashed else 0
+        merged = 0
+        if merging.shape[0] > 0:  # most edits only drop pages: no word to hash
+            hashed = _fnv1a(data, rows[word, 0], pos)
+            place = numpy.searchsorted(merging, hashed)
+            merged = 1 if place < merging.shape[0] and merging[place] == hashed else 0
         major, postings, pos = head(data, pos)
         if major != 4:
             return -1, pos

@@ -68,8 +68,7 @@ def renumber_chunk(
     out = numpy.empty(3 * len(data) + 64, dtype=numpy.uint8)
     rows = numpy.empty((len(data) // 4 + 1, _COLUMNS), dtype=numpy.int64)
     found = numpy.empty((len(data) // 4 + 1, 3), dtype=numpy.int64)  # a word's kept postings
-    kernel = _kernel()
-    words, end = kernel(source, renumber, merging, out, numpy.empty_like(out), rows, found)
+    words, end = _loop().renumber(source, renumber, merging, out, numpy.empty_like(out), rows, found)
     if words < 0:
         raise ChunkFormatError(f"not a Pagefind index chunk (at byte {end} of {len(data)})")
     return WordSpans(rows[:words], out[:end].tobytes())
@@ -119,11 +118,7 @@ def _loop() -> Any:
     return _compiled[0]
 
 
-def _kernel() -> Any:
-    return _loop().renumber
-
-
 def warm() -> None:
-    """Compile or load the loop now: before forking writers, so that each need not."""
+    """Compile or load the loops now: before forking writers, so that each need not."""
     renumber_chunk(b"\x81\x80", numpy.zeros(0, dtype=numpy.int64), word_hashes(["a"]))
     chunk_ends(numpy.ones(1, dtype=numpy.int64), numpy.ones(1, dtype=numpy.int64))
