@@ -26,7 +26,7 @@ from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, 
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
 from disclosure._internal.route_cache import RouteCounts
-from disclosure._internal.tree import remove_files, replace_file
+from disclosure._internal.tree import remove_files, replace_file, rewrite_file
 from disclosure.site.bundles import (
     PLACEHOLDER_DIR,
     Bundle,
@@ -191,7 +191,7 @@ def write_routes(
                     continue
             except FileNotFoundError:
                 pass
-        replace_file(path, shard)
+        rewrite_file(path, shard)  # a spare's shard is that folder's alone
     store.prune({b.key for b in newest_first}, routes.keys)
     return routes.shards, time.perf_counter() - start
 
@@ -319,14 +319,15 @@ def _write_bundles(
         return made
 
     drawn = [set(sources.values()) - {bases.get(bundle.name, ("",))[0]} for bundle, sources in rebuilt]
+    costs = [_write_cost(sources, bases.get(bundle.name, ("",))[0]) for bundle, sources in rebuilt]
     free = [number for number, sources in enumerate(drawn) if not sources & runs]
     warm_postings()  # once, before the forks: each would load the compiled loop again
     with TaskPool(workers, write) as writers:
-        for task in _tasks(free, drawn, workers):
+        for task in _tasks(free, drawn, workers, costs):
             writers.submit(task)
         runs_ended()
         rest = [number for number, sources in enumerate(drawn) if sources & runs]
-        for task in _tasks(rest, drawn, workers):
+        for task in _tasks(rest, drawn, workers, costs):
             writers.submit(task)
         for counts in writers.results():
             made.update(counts)
@@ -348,27 +349,51 @@ def _most_common(sources: Iterable[str]) -> str:
 # Sources a bundle writer keeps once read: the runs most bundles of a weekly build draw on, and the
 # previous bundle a few of them take pages from; more would hold a full build's runs in memory.
 KEPT_SOURCES = 2
-# Tasks each writer gets, about: more even out better at the end, but each cut between bundles
-# that draw on the same source can make both writers read it.
-TASKS_PER_WRITER = 4
+# A writer's first task is about 1/(TASKS_PER_WRITER * workers) of the cost of the bundles to
+# write, and each next one that part of what is left, down to a floor of MIN_TASK_PART of the
+# whole: the tasks handed out last are small, so the writers end together.  Equal tasks left one
+# writer alone with a weekly build's newest bundles (those with the week's pages, and the new ones)
+# for 2 s at 10^5 (docs/benchmarks.md, session 22).  Each cut between bundles that draw on the same
+# source can make both writers read it, so there are no more tasks than that.
+TASKS_PER_WRITER = 2
+MIN_TASK_PART = 1 / 32
+# What a page from another source costs a writer, in pages kept from the bundle's base: it is read,
+# decoded and merged, where a kept page is renumbered (measured on a weekly build at 10^5).
+ADDED_PAGE_COST = 4
 
 
-def _tasks(ready: list[int], drawn: list[set[str]], workers: int) -> list[tuple[int, ...]]:
-    """``ready`` (bundle positions, in order) cut into runs of neighbours for the writers, about
-    ``TASKS_PER_WRITER`` each; a cut moves on, by as much as a run, to where two neighbours draw
-    on no common source (``drawn``), where there is such a place."""
-    size = max(1, -(-len(ready) // (TASKS_PER_WRITER * workers)))
+def _write_cost(sources: Mapping[str, str], base: str) -> float:
+    """What writing a bundle of ``sources`` (URL -> source) costs, about: its pages, and more for
+    those not in ``base`` (for a bundle without one, the source most of its pages come from)."""
+    if not base and sources:
+        base = _most_common(sources.values())
+    return len(sources) + ADDED_PAGE_COST * sum(1 for where in sources.values() if where != base)
+
+
+def _tasks(
+    ready: list[int], drawn: list[set[str]], workers: int, costs: Sequence[float]
+) -> list[tuple[int, ...]]:
+    """``ready`` (bundle positions, in order) cut into runs of neighbours for the writers, of
+    shrinking cost (``costs`` by position; see ``TASKS_PER_WRITER``); a cut moves on, by as much
+    as the task's length, to where two neighbours draw on no common source (``drawn``), where
+    there is such a place."""
+    total = left = sum(costs[number] for number in ready)
     tasks: list[tuple[int, ...]] = []
     start = 0
     while start < len(ready):
-        nominal = min(start + size, len(ready))
+        target = max(left / (TASKS_PER_WRITER * workers), total * MIN_TASK_PART)
+        nominal, taken = start + 1, costs[ready[start]]
+        while nominal < len(ready) and taken + costs[ready[nominal]] <= target:
+            taken += costs[ready[nominal]]
+            nominal += 1
         apart = (
             cut
-            for cut in range(nominal, min(nominal + size, len(ready) - 1) + 1)
+            for cut in range(nominal, min(2 * nominal - start, len(ready) - 1) + 1)
             if not drawn[ready[cut - 1]] & drawn[ready[cut]]
         )
         stop = next(apart, nominal)
         tasks.append(tuple(ready[start:stop]))
+        left -= sum(costs[number] for number in ready[start:stop])
         start = stop
     return tasks
 

@@ -77,7 +77,9 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
     """A copy of the snapshot in ``work``, its states relabelled for ``generator``; returns the site.
 
     ``link``: its files are hard links to the snapshot's (``cp -al``), which a build never writes
-    in place (tree.py): no file is copied, and emptying ``work`` frees few inodes.  On this
+    in place (tree.py): no file is copied, and emptying ``work`` frees few inodes.  Only the
+    spare's route shards are copied: a spare has them alone, and a build rewrites them in place
+    (``tree.rewrite_file``), which hard links would turn back into new files.  On this
     machine's file system, freeing some 400,000 inodes (the old copy) slows making new ones for
     minutes (docs/benchmarks.md, session 15), and the copy then took about 3 minutes.
     """
@@ -90,6 +92,12 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         [*copy, *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
     )
     folders = _companions(work / saved["site"])
+    shards = folders["spare"] / "pagefind" / "route"
+    if link and shards.is_dir():  # a build rewrites these in place where nothing else links them
+        copied = shards.with_name("route.copy")
+        shutil.copytree(shards, copied)
+        shutil.rmtree(shards)
+        copied.rename(shards)
     # Every old state is read and removed before any is written: a copy's new inode can be the
     # number another folder had when saved, and writing its state first would overwrite that one.
     relabelled: dict[str, bytes] = {}

@@ -30,6 +30,19 @@ def test_split_over_forks_covers_the_range_once_in_other_processes(tmp_path: Pat
     assert str(os.getpid()) not in {p.read_text() for p in shares}  # (a pool may give both to one child)
 
 
+def test_more_shares_than_workers_go_to_whichever_worker_is_free() -> None:
+    def task(start: int, stop: int) -> tuple[int, int, int]:
+        if start == 0:
+            time.sleep(1.0)  # one slow share: the other worker takes every other one meanwhile
+        return start, stop, os.getpid()
+
+    results = split_over_forks(80, 2, task, shares=40)
+    assert [(start, stop) for start, stop, _ in results] == [(2 * i, 2 * i + 2) for i in range(40)]
+    slow = results[0][2]
+    assert [pid for _, _, pid in results[1:]].count(slow) == 0
+    assert split_over_forks(80, 1, task, shares=40) == [(0, 80, os.getpid())]  # one worker: here, whole
+
+
 def test_a_task_beside_runs_in_another_process_while_the_caller_works(tmp_path: Path) -> None:
     started = tmp_path / "started"
 

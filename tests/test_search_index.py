@@ -303,9 +303,27 @@ def test_writer_tasks_cut_where_neighbours_share_no_source() -> None:
     """A full build's bundles draw on runs that span two or three of them: a cut between two that
     share a run would make both writers read it (a second each)."""
     drawn = [{"job-1"}, {"job-1"}, {"job-1", "job-2"}, {"job-2"}, {"job-3"}, {"job-3"}, {"job-4"}, {"job-4"}]
-    tasks = search_index._tasks(list(range(8)), drawn, workers=1)  # about 2 bundles a task
+    tasks = search_index._tasks(list(range(8)), drawn, workers=1, costs=[1] * 8)  # half of what is left
     assert [number for task in tasks for number in task] == list(range(8))  # each once, in order
-    assert tasks == [(0, 1, 2, 3), (4, 5), (6, 7)]
+    assert tasks == [(0, 1, 2, 3), (4, 5), (6,), (7,)]
     shared = [{"job-1"}] * 8  # a weekly build's run, which most bundles draw on: cut where due
-    assert search_index._tasks(list(range(8)), shared, workers=1) == [(0, 1), (2, 3), (4, 5), (6, 7)]
-    assert search_index._tasks([], shared, workers=2) == []
+    assert search_index._tasks(list(range(8)), shared, 1, [1] * 8) == [(0, 1, 2, 3), (4, 5), (6,), (7,)]
+    assert search_index._tasks([], shared, workers=2, costs=[]) == []
+
+
+def test_writer_tasks_shrink_so_the_costly_last_bundles_go_to_both_writers() -> None:
+    """A weekly build's newest bundles hold the week's pages: in tasks of equal length, one writer
+    took them all while the other had ended."""
+    shared = [{"job-1"}] * 14
+    costs = [1] * 10 + [5] * 4
+    tasks = search_index._tasks(list(range(14)), shared, workers=2, costs=costs)
+    assert tasks == [(0, 1, 2, 3, 4, 5, 6), (7, 8, 9), (10,), (11,), (12,), (13,)]
+    # the floor: no task is cut smaller than MIN_TASK_PART of the whole, however little is left
+    many = search_index._tasks(list(range(64)), [{"job-1"}] * 64, workers=2, costs=[1] * 64)
+    assert min(len(task) for task in many[:-1]) == 2  # (the last is what remains)
+
+
+def test_a_page_from_another_source_costs_a_writer_more_than_a_kept_one() -> None:
+    sources = {"/a/": "base", "/b/": "base", "/c/": "job-1"}
+    assert search_index._write_cost(sources, "base") == 3 + search_index.ADDED_PAGE_COST
+    assert search_index._write_cost(sources, "") == 3 + search_index.ADDED_PAGE_COST  # carved from "base"

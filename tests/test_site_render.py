@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from disclosure.site.render import Output, Reusable, list_pages
@@ -55,12 +56,19 @@ def test_unchanged_files_are_linked_by_the_workers_and_a_changed_one_is_made_aga
 
 
 def test_costly_files_are_made_by_different_workers(tmp_path: Path) -> None:
-    """The data files come last and cost seconds each: dealt by count, one worker made them all."""
+    """The data files come last and cost seconds each: dealt by count, one worker made them all.
+    Dealt by cost, each goes in a share of its own, handed out first; a worker busy with one, the
+    other takes the next."""
     output = Output(root=tmp_path)
     for i in range(300):
         output.page(f"/penalty/{i:03d}/", lambda: f"{os.getpid()}")
+
+    def costly() -> str:
+        time.sleep(1.0)
+        return f"{os.getpid()}"
+
     for name in ("penalty.csv", "license.csv"):
-        output.write(f"data/{name}", lambda: f"{os.getpid()}", cost=1000)
+        output.write(f"data/{name}", costly, cost=1000)
     assert output.flush(workers=2) == 302
     makers = {(tmp_path / "data" / name).read_text() for name in ("penalty.csv", "license.csv")}
     assert len(makers) == 2 and str(os.getpid()) not in makers

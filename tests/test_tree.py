@@ -16,6 +16,7 @@ from disclosure._internal.tree import (
     remove_empty_folders,
     remove_files,
     replace_file,
+    rewrite_file,
 )
 
 
@@ -29,6 +30,22 @@ def test_replace_file_leaves_a_hard_linked_twin_as_it_was(tmp_path: Path) -> Non
     assert os.stat(served).st_ino != os.stat(spare).st_ino
     replace_file(tmp_path / "fresh.html", b"x")
     assert (tmp_path / "fresh.html").read_bytes() == b"x"
+
+
+def test_rewrite_file_writes_in_place_only_what_no_other_path_links(tmp_path: Path) -> None:
+    alone = tmp_path / "0.json"
+    alone.write_text('{"福州":"3"}' * 100)
+    inode = os.stat(alone).st_ino
+    rewrite_file(alone, '{"鼓楼":"1"}'.encode())
+    assert alone.read_text() == '{"鼓楼":"1"}'  # shorter: truncated, nothing of the old left
+    assert os.stat(alone).st_ino == inode  # the same inode, written in place
+    served, spare = tmp_path / "served.json", tmp_path / "spare.json"
+    served.write_text("公示中的路由")
+    os.link(served, spare)  # a snapshot's hard link (scripts/replay_build.py --link)
+    rewrite_file(spare, "新的路由".encode())
+    assert (spare.read_text(), served.read_text()) == ("新的路由", "公示中的路由")
+    rewrite_file(tmp_path / "fresh.json", b"x")
+    assert (tmp_path / "fresh.json").read_bytes() == b"x"
 
 
 def test_link_file_replaces_what_was_there(tmp_path: Path) -> None:

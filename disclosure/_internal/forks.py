@@ -36,11 +36,15 @@ class StoppedOnExit:
         self.stop()
 
 
-def split_over_forks(count: int, workers: int, task: Task[T], *, at_least: int = 2) -> list[T]:
-    """Call ``task(start, stop)`` over ``[0, count)``: in ``workers`` forked processes, each one share,
-    when there are two workers or more, ``count >= at_least`` and the platform can fork; else here.
-    Returns what each share's call returned (pickled back from the children), in order."""
-    return SharesBeside(count, workers, task, at_least=at_least).result()
+def split_over_forks(
+    count: int, workers: int, task: Task[T], *, at_least: int = 2, shares: int | None = None
+) -> list[T]:
+    """Call ``task(start, stop)`` over ``[0, count)`` cut into ``shares`` (default: one a worker), in
+    ``workers`` forked processes when there are two workers or more, ``count >= at_least`` and the
+    platform can fork; else here, in one call.  Each worker takes the next share as it comes free,
+    so more shares than workers even out shares of uneven cost.  Returns what each share's call
+    returned (pickled back from the children), in order."""
+    return SharesBeside(count, workers, task, at_least=at_least, shares=shares).result()
 
 
 class SharesBeside(StoppedOnExit, Generic[T]):
@@ -51,16 +55,20 @@ class SharesBeside(StoppedOnExit, Generic[T]):
     need, and ``stop()`` it on giving up (as a context manager it is stopped on leaving the block).
     """
 
-    def __init__(self, count: int, workers: int, task: Task[T], *, at_least: int = 2) -> None:
+    def __init__(
+        self, count: int, workers: int, task: Task[T], *, at_least: int = 2, shares: int | None = None
+    ) -> None:
         self._pool: multiprocessing.pool.Pool | None = None
         self._results: list[T] = []
         if workers < 2 or count < at_least or "fork" not in multiprocessing.get_all_start_methods():
             self._results = [task(0, count)]
             return
-        bounds = [count * i // workers for i in range(workers + 1)]
+        shares = shares or workers
+        bounds = [count * i // shares for i in range(shares + 1)]
         # Forked workers inherit the task from their start-up arguments: nothing is pickled.
         self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task,))
-        self._pending = self._pool.starmap_async(_run_share, zip(bounds, bounds[1:], strict=False))
+        # One share a hand-out: a worker asks for the next only when it has finished the last.
+        self._pending = self._pool.starmap_async(_run_share, zip(bounds, bounds[1:], strict=False), 1)
 
     def result(self) -> list[T]:
         """What each share returned, in order; a share's exception is raised here, once every

@@ -187,17 +187,20 @@ class Output:
         if self.base_ready is not None:
             self.base_ready()
         workers = max(1, workers)
-        pending = balanced_shares(self.pending, workers, cost=lambda item: item[2])
+        count = len(self.pending)
+        enough = count >= 200 or len(self.unchanged) >= 2000
+        shares = workers * FLUSH_SHARES_PER_WORKER if enough and workers > 1 else 1
+        pending = balanced_shares(self.pending, shares, cost=lambda item: item[2])
         unchanged = self.unchanged
         self.pending, self.unchanged = [], []
 
         def work(start: int, stop: int) -> tuple[list[str], list[str]]:
-            """Share ``start``..``stop`` of ``workers`` shares: its part of both lists; returns the
-            files made and those kept as ``root`` had them."""
+            """Shares ``start``..``stop`` of ``shares``: their part of both lists; returns the files
+            made and those kept as ``root`` had them."""
 
             made, kept = [], []
             for relative, data in unchanged[
-                len(unchanged) * start // workers : len(unchanged) * stop // workers
+                len(unchanged) * start // shares : len(unchanged) * stop // shares
             ]:
                 origin = self._reuse(relative)
                 if origin is None:
@@ -210,11 +213,9 @@ class Output:
                     _write_file(self.root / relative, _encode(make()))
             return made, kept
 
-        count = sum(len(share) for share in pending)
-        enough = count >= 200 or len(unchanged) >= 2000
-        shares = split_over_forks(workers, workers if enough else 1, work)
-        made = {relative for share_made, _ in shares for relative in share_made}
-        kept = {relative for _, share_kept in shares for relative in share_kept}
+        done = split_over_forks(shares, workers if enough else 1, work, shares=shares)
+        made = {relative for share_made, _ in done for relative in share_made}
+        kept = {relative for _, share_kept in done for relative in share_kept}
         for relative, _ in unchanged:
             if relative in kept:
                 self.reused[relative] = self.base[relative]
@@ -264,6 +265,11 @@ class Output:
             result[relative] = Reusable(self.keys[relative], stat.st_size, stat.st_mtime_ns)
         return result
 
+
+# Shares of a flush a worker takes, about, one after the other as it comes free: two static
+# halves left one worker idle for 2 s of a weekly build's 8 s at 10^5 (docs/benchmarks.md,
+# session 22), the cost estimates being rough and the routing table sharing the cores.
+FLUSH_SHARES_PER_WORKER = 8
 
 _MADE_DIRS: set[str] = set()
 
