@@ -41,8 +41,8 @@ from disclosure._internal.states import (
     BuildState,
     TreeState,
     data_cache,
+    load_spare_state,
     load_state,
-    load_tree_state,
     remove_stale_states,
     route_cache,
     spare_path,
@@ -187,7 +187,7 @@ def _build(
     lister = TreeListing(spare_dir, skip=frozenset({"pagefind"})) if listing else None
     with steps.step("state", "读取上次构建的记录……"), lister or contextlib.nullcontext():
         previous = load_state(out, out, generator) if incremental else None
-        spare = load_tree_state(out, spare_dir, generator) if incremental else None
+        spare = load_spare_state(out, spare_dir, generator, previous) if incremental else None
         if spare is not None and lister is not None:
             spare_tree = lister.result()
     with steps.step("verify", "核验发布批次……"):
@@ -305,7 +305,7 @@ def _build(
                     history=verification.history(),
                     tallier=tallier,
                 )
-                write_state(out, staging, latest_text, state)
+                write_state(out, staging, latest_text, state, replaces=previous)
                 synced.result()
             replaced = _swap_into_place(staging, out)
             if replaced is not None:

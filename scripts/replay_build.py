@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -100,21 +101,26 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         copied.rename(shards)
     # Every old state is read and removed before any is written: a copy's new inode can be the
     # number another folder had when saved, and writing its state first would overwrite that one.
-    relabelled: dict[str, bytes] = {}
+    relabelled: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}  # each folder's latest.json as saved -> as relabelled
     for role, old_inode in saved["inodes"].items():
         latest_path = folders[role] / "latest.json"
-        latest = json.loads(latest_path.read_text())
+        saved_text = latest_path.read_text()
+        latest = json.loads(saved_text)
         latest["generator"] = generator
-        text = json.dumps(latest, sort_keys=True) + "\n"  # as build.py writes it
+        text = texts[saved_text] = json.dumps(latest, sort_keys=True) + "\n"  # as build.py writes it
         latest_path.unlink()  # a new file: with --link the old one is the snapshot's
         latest_path.write_text(text)
         old_state = folders["states"] / f"{old_inode}.json"
         state = orjson.loads(old_state.read_bytes())
         state["latest"] = text
         old_state.unlink()
-        relabelled[f"{os.stat(folders[role]).st_ino}.json"] = orjson.dumps(state)
-    for name, data in relabelled.items():
-        (folders["states"] / name).write_bytes(data)
+        relabelled[f"{os.stat(folders[role]).st_ino}.json"] = state
+    for name, state in relabelled.items():
+        replaced = state.get("replaces")  # the spare as the site's build noted it (states.py)
+        if replaced is not None and replaced["latest"] in texts:
+            replaced["latest"] = texts[replaced["latest"]]
+        (folders["states"] / name).write_bytes(orjson.dumps(state))
     for prefix in CACHE_PREFIXES:
         for cache in folders["states"].glob(f"{prefix}*"):
             cache.rename(folders["states"] / f"{prefix}{generator}")

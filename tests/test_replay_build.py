@@ -66,6 +66,9 @@ def test_a_saved_site_replays_the_next_build_from_its_states(
     assert _files(snapshot) == saved
 
 
+DAYS = {"site": "2026-12-01", "spare": "2026-11-30"}
+
+
 def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,13 +79,15 @@ def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
 
     snapshot = tmp_path / "snapshot"
     inodes = {"site": 11, "spare": 22}
+    latests = {role: json.dumps({"as_of": day, "generator": "old"}) + "\n" for role, day in DAYS.items()}
     for role, folder in (("site", "site"), ("spare", ".site.spare")):
         (snapshot / folder).mkdir(parents=True)
-        latest = '{"generator": "old"}\n'
-        (snapshot / folder / "latest.json").write_text(latest)
+        (snapshot / folder / "latest.json").write_text(latests[role])
         (snapshot / ".site.states").mkdir(exist_ok=True)
-        state = json.dumps({"latest": latest, "role": role})
-        (snapshot / ".site.states" / f"{inodes[role]}.json").write_text(state)
+        state: dict[str, object] = {"latest": latests[role], "role": role}
+        if role == "site":  # its build's notes on the site it replaced, now the spare (states.py)
+            state["replaces"] = {"latest": latests["spare"]}
+        (snapshot / ".site.states" / f"{inodes[role]}.json").write_text(json.dumps(state))
     (snapshot / "snapshot.json").write_text(json.dumps({"site": "site", "inodes": inodes}))
     work = tmp_path / "work"
     # The copies' inodes as this file system might deal them: the site gets the spare's old one.
@@ -101,3 +106,5 @@ def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
     for name, folder in (("22.json", "site"), ("33.json", ".site.spare")):
         assert states[name]["latest"] == (work / folder / "latest.json").read_text()
         assert json.loads(states[name]["latest"])["generator"] == "new"
+    # relabelled too: the spare is still the one the site's build replaced
+    assert states["22.json"]["replaces"]["latest"] == (work / ".site.spare" / "latest.json").read_text()

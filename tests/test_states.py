@@ -13,6 +13,7 @@ from disclosure._internal.states import (
     BuildState,
     TreeState,
     data_cache,
+    load_spare_state,
     load_state,
     load_tree_state,
     remove_stale_states,
@@ -57,6 +58,47 @@ def test_a_state_follows_its_folder_through_renames(tmp_path: Path) -> None:
     assert load_tree_state(out, spare_path(out), GENERATOR) == TreeState(state.files, state.bundles)
     assert load_state(out, out, GENERATOR) is None  # no folder there now
     assert load_tree_state(out, out, GENERATOR) is None
+
+
+def test_the_spare_is_read_from_the_notes_of_the_build_that_replaced_it(tmp_path: Path) -> None:
+    """A weekly build reads the site's state and takes the spare's from it: the spare's own
+    state is not read (0.6-0.8 s at 10^5 records)."""
+    out, staging, spare = tmp_path / "site", tmp_path / ".site.building-1", spare_path(tmp_path / "site")
+    old_latest, old = made(out)
+    old.files["penalty/y/index.html"] = Reusable("k-y", 9, 1)  # the new build drops it
+    old.files["penalty/z/index.html"] = Reusable("k-z", 5, 1)  # and makes it again
+    write_state(out, out, old_latest, old)
+    previous = load_state(out, out, GENERATOR)
+    assert previous is not None and previous.latest == old_latest
+    new_latest, new = made(staging)
+    new_latest = new_latest.replace("11-24", "12-01")
+    (staging / "latest.json").write_text(new_latest)
+    new.files["penalty/z/index.html"] = Reusable("k-z", 5, 2)
+    new.files["penalty/w/index.html"] = Reusable("k-w", 7, 2)  # new this build
+    write_state(out, staging, new_latest, new, replaces=previous)
+    os.rename(out, spare)  # the swap, and the replaced site kept as the spare
+    os.rename(staging, out)
+    os.unlink(tmp_path / ".site.states" / f"{os.stat(spare).st_ino}.json")  # never read
+    site = load_state(out, out, GENERATOR)
+    assert site is not None and site == new
+    taken = load_spare_state(out, spare, GENERATOR, site)
+    assert taken == TreeState(old.files, old.bundles) and taken.latest == old_latest
+    assert load_spare_state(out, spare, "fedcba9876543210", site) is None  # another generator's
+    (spare / "latest.json").write_text(old_latest.replace("11-24", "11-23"))  # not that site
+    assert load_spare_state(out, spare, GENERATOR, site) is None  # its own state, which is gone
+    assert load_spare_state(out, spare, GENERATOR, None) is None
+
+
+def test_a_spare_without_notes_is_read_from_its_own_state(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    spare = spare_path(out)
+    latest, state = made(spare)
+    write_state(out, spare, latest, state)  # (a first build's site: it replaced none)
+    site_latest, site_state = made(out)
+    write_state(out, out, site_latest, site_state)
+    site = load_state(out, out, GENERATOR)
+    assert site is not None and site.replaced is None
+    assert load_spare_state(out, spare, GENERATOR, site) == TreeState(state.files, state.bundles)
 
 
 def test_a_state_is_refused_for_another_generator_or_another_build(tmp_path: Path) -> None:

@@ -7,6 +7,11 @@ swap replaced, which the next build starts from).  Each one's state is kept unde
 staging folder before the swap, and that same state then describes the site, and after the next
 swap the spare.  A state is used only if it names the ``latest.json`` in its folder and the
 generator (code, theme, settings) of the build reading it.
+
+The spare is usually the site the last build replaced, whose files that build knew: it notes them
+in the site's state, as changes to the site's own (``replaces``), and the next build takes the
+spare's files from there rather than reading the spare's state too (0.6-0.8 s at 10^5 records,
+where about 2 % of the files differ).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import contextlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,44 +43,85 @@ class TreeState:
 
     files: dict[str, Reusable]
     bundles: dict[str, str]  # bundle name -> key
+    latest: str = field(default="", compare=False, kw_only=True)  # the folder's latest.json, as read
+
+
+@dataclass(frozen=True)
+class ReplacedTree:
+    """The site a build replaced (the next build's spare), as its build noted it: its latest.json,
+    its bundles, and its files as changes to the build's own."""
+
+    latest: str
+    bundles: dict[str, str]
+    changed: dict[str, Reusable]  # its files the build's lack, or have made otherwise
+    gone: list[str]  # the build's files it lacks
+
+    def files(self, build: dict[str, Reusable]) -> dict[str, Reusable]:
+        """Its files, from ``build``'s; KeyError if one that is gone is not there."""
+        files = dict(build)
+        for relative in self.gone:
+            del files[relative]
+        files.update(self.changed)
+        return files
 
 
 @dataclass
 class BuildState(TreeState):
     """What the next build reuses of the site in place: its files and bundles, the pages each
-    bundle indexes, the verified history and the tallies."""
+    bundle indexes, the verified history and the tallies, and the site it replaced."""
 
     pages: dict[str, tuple[str, str]]  # URL -> (bundle it is indexed in, digest of its entry)
     history: VerifiedHistory
     tallier: Tallier
+    replaced: ReplacedTree | None = field(default=None, compare=False, kw_only=True)
 
 
 def spare_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.spare")
 
 
-def write_state(out: Path, tree: Path, latest_text: str, state: BuildState) -> None:
-    """Record ``state`` as that of ``tree`` (the staging folder about to become ``out``).
+def write_state(
+    out: Path, tree: Path, latest_text: str, state: BuildState, replaces: TreeState | None = None
+) -> None:
+    """Record ``state`` as that of ``tree`` (the staging folder about to become ``out``), and
+    ``replaces``, the state of the site it is to replace, as changes to it (``load_spare_state``).
 
     The files go in columns (paths, keys, sizes, mtimes: in the order the build declared them),
     which orjson writes without a conversion per file and ``load_state`` zips back.
     """
-    files = state.files.values()
-    data = {
+    data: dict[str, Any] = {
         "latest": latest_text,
-        "files": {
-            "paths": list(state.files),
-            "keys": [known.key for known in files],
-            "sizes": [known.size for known in files],
-            "mtimes": [known.mtime_ns for known in files],
-        },
+        "files": _columns(state.files),
         "bundles": dict(sorted(state.bundles.items())),
         "pages": dict(sorted(state.pages.items())),
         "history": state.history.to_json(),
         "tallies": state.tallier.to_json(),
     }
+    if replaces is not None and replaces.latest:
+        files, theirs = state.files, replaces.files
+        data["replaces"] = {
+            "latest": replaces.latest,
+            "bundles": dict(sorted(replaces.bundles.items())),
+            "changed": _columns({path: known for path, known in theirs.items() if files.get(path) != known}),
+            "gone": [path for path in files if path not in theirs],
+        }
     _states_dir(out).mkdir(exist_ok=True)
     write_file_atomic(_state_path(out, tree), orjson.dumps(data))
+
+
+def _columns(files: dict[str, Reusable]) -> dict[str, list[Any]]:
+    known = files.values()
+    return {
+        "paths": list(files),
+        "keys": [file.key for file in known],
+        "sizes": [file.size for file in known],
+        "mtimes": [file.mtime_ns for file in known],
+    }
+
+
+def _files(columns: dict[str, list[Any]]) -> dict[str, Reusable]:
+    reusable = map(Reusable, columns["keys"], columns["sizes"], columns["mtimes"])
+    return dict(zip(columns["paths"], reusable, strict=True))
 
 
 def load_state(out: Path, tree: Path, generator: str) -> BuildState | None:
@@ -85,11 +131,13 @@ def load_state(out: Path, tree: Path, generator: str) -> BuildState | None:
         state = _load(out, tree, generator)
         if state is None:
             return None
+        replaced = state.get("replaces")
         return BuildState(
             **_tree_fields(state),
             pages={url: (bundle, digest) for url, (bundle, digest) in state["pages"].items()},
             history=VerifiedHistory.from_json(state["history"]),
             tallier=Tallier.from_json(state["tallies"]),
+            replaced=None if replaced is None else _replaced(replaced),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable state: build everything
@@ -105,22 +153,47 @@ def load_tree_state(out: Path, tree: Path, generator: str) -> TreeState | None:
         return None
 
 
+def _replaced(data: dict[str, Any]) -> ReplacedTree:
+    return ReplacedTree(
+        latest=data["latest"],
+        bundles=dict(data["bundles"]),
+        changed=_files(data["changed"]),
+        gone=list(data["gone"]),
+    )
+
+
+def load_spare_state(out: Path, spare: Path, generator: str, site: BuildState | None) -> TreeState | None:
+    """The state of ``spare``: from ``site``'s (the state of the site in ``out``) when the spare has
+    the latest.json of the site that build replaced; else read as ``load_tree_state`` reads it."""
+    replaced = site.replaced if site is not None else None
+    if site is None or replaced is None:
+        return load_tree_state(out, spare, generator)
+    try:
+        current = (spare / LATEST_FILE).read_text()
+        files = replaced.files(site.files) if current == replaced.latest else None
+    except (OSError, KeyError):  # no spare, or changes to files the site's state lacks
+        files = None
+    if files is None or not _made_by(replaced.latest, generator):
+        return load_tree_state(out, spare, generator)
+    return TreeState(files, dict(replaced.bundles), latest=replaced.latest)
+
+
+def _made_by(latest_text: str, generator: str) -> bool:
+    latest = json.loads(latest_text)
+    return isinstance(latest, dict) and latest.get("generator") == generator
+
+
 def _load(out: Path, tree: Path, generator: str) -> dict[str, Any] | None:
     """The state file of ``tree``, parsed, if it names the tree's ``latest.json`` and ``generator``."""
     state = orjson.loads(_state_path(out, tree).read_bytes())
     current = (tree / LATEST_FILE).read_text()
     if not isinstance(state, dict) or state.get("latest") != current:
         return None
-    latest = json.loads(current)
-    if not isinstance(latest, dict) or latest.get("generator") != generator:
-        return None
-    return state
+    return state if _made_by(current, generator) else None
 
 
 def _tree_fields(state: dict[str, Any]) -> dict[str, Any]:
-    files = state["files"]
-    reusable = map(Reusable, files["keys"], files["sizes"], files["mtimes"])
-    return {"files": dict(zip(files["paths"], reusable, strict=True)), "bundles": dict(state["bundles"])}
+    return {"files": _files(state["files"]), "bundles": dict(state["bundles"]), "latest": state["latest"]}
 
 
 def remove_stale_states(out: Path) -> None:
