@@ -15,7 +15,6 @@ what changed, not the 10^5 folders and 4 x 10^5 files of the whole site.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import ctypes
 import datetime as dt
@@ -275,6 +274,26 @@ def _build(
             emptied |= site.result.remove_undeclared()
             reused = len(site.result.reused)
             rendered = site.result.rendered_by_type()
+        result = site.result
+        state_written = False
+
+        def write_next_state() -> None:
+            """The state the next build starts from, written while Pagefind and the bundle writers
+            run: it needs only the render's files and the bundles' plan (1-1.5 s of this process
+            at 10^5 records, which the swap step waited for until session 22)."""
+            state = BuildState(
+                files=result.stat_keys(),
+                bundles={b.name: b.key for b in result.bundles},
+                pages=indexed_pages(result.bundles),
+                history=verification.history(),
+                tallier=tallier,
+            )
+            # It names the new latest.json: if the swap never happens, it does not match the site
+            # in place, and the next build simply renders everything.
+            write_state(out, staging, latest_text, state, replaces=previous)
+            nonlocal state_written
+            state_written = True
+
         with steps.step("index", "建立搜索索引……"):
             if compiling is not None:
                 compiling.result()
@@ -283,30 +302,19 @@ def _build(
             discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
             try:
                 bundles = index_bundles(
-                    staging, site.result, out, kept, routing, site.workers, scratch, steps.timings, discard
-                )
+                    staging, result, out, kept, routing, site.workers, scratch, steps.timings, discard,
+                    meanwhile=write_next_state,
+                )  # fmt: skip
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
+            if not state_written:
+                write_next_state()
         remove_empty_folders(staging, emptied)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
             os.chmod(staging, _folder_mode())  # mkdtemp made it private to this user
-            # The flush waits on the disk, the state on Python: a thread does the one while this
-            # one makes the other (1 s each at 10^5 records, one after the other until session 19).
-            with concurrent.futures.ThreadPoolExecutor(1) as syncing:
-                synced = syncing.submit(_sync_filesystem, staging)
-                # The state goes down before the swap and names the new latest.json: if the swap never
-                # happens, it does not match the site in place and the next build simply renders everything.
-                state = BuildState(
-                    files=site.result.stat_keys(),
-                    bundles={b.name: b.key for b in site.result.bundles},
-                    pages=indexed_pages(site.result.bundles),
-                    history=verification.history(),
-                    tallier=tallier,
-                )
-                write_state(out, staging, latest_text, state, replaces=previous)
-                synced.result()
+            _sync_filesystem(staging)
             replaced = _swap_into_place(staging, out)
             if replaced is not None:
                 _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
@@ -319,6 +327,8 @@ def _build(
         for leftover in (staging, discard):
             if leftover is not None:
                 shutil.rmtree(leftover, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            remove_stale_states(out)  # a state written for the staging folder
         raise
     finally:
         if scratch is not None:

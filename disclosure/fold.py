@@ -109,17 +109,22 @@ class EntryState:
 
     @classmethod
     def from_json(cls, data: list[Any]) -> EntryState:
+        """Kinds looked up in a dict, not by calling the enum: a build reads 10^5 of these."""
         release, index, first, kind, until, invalid, version_date, removal = data
         return cls(
-            release=release,
-            index=index,
-            first_release=first,
-            kind=Kind(kind),
-            decided_until=dt.date.fromisoformat(until) if until else None,
-            invalid=invalid,
-            version_date=dt.date.fromisoformat(version_date),
-            removal=(Op(removal[0]), dt.date.fromisoformat(removal[1]), removal[2]) if removal else None,
+            release,
+            index,
+            first,
+            _KINDS[kind],
+            _date(until) if until else None,
+            invalid,
+            _date(version_date),
+            (Op(removal[0]), _date(removal[1]), removal[2]) if removal else None,
         )
+
+
+_KINDS = {kind.value: kind for kind in Kind}
+_date = dt.date.fromisoformat
 
 
 @dataclass(frozen=True)

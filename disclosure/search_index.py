@@ -78,6 +78,7 @@ def index_bundles(
     scratch: Path,
     timings: dict[str, float],
     discard: Path,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> Counter[str]:
     """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else edited or written
     from indexed pages; returns how many were made each way.  ``kept`` names the bundles already
@@ -93,7 +94,8 @@ def index_bundles(
     rest once they have ended: ``_write_bundles``): the same pages give the same bytes, however
     they were indexed, so an incremental build equals a clean one.  ``timings`` gets "pagefind"
     (until the last run ended) and "bundles" (until the last bundle was written), both from the
-    first run's start.
+    first run's start.  ``meanwhile`` is the caller's own work, done here once the bundles that
+    draw on no run are handed to the writers, before waiting for the runs to end.
     """
     source = scratch / "entries"
     target = site_dir / "pagefind"
@@ -130,6 +132,7 @@ def index_bundles(
     with PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers)) as runs:
 
         def runs_ended() -> None:
+            meanwhile()
             runs.wait()
             timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
 
