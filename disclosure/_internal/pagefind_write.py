@@ -74,6 +74,10 @@ from disclosure._internal.tree import write_all
 # level 6 0.52 s for 7.75 MB (1.6 % more), level 9 1.68 s for 7.53 MB (docs/benchmarks.md,
 # session 14).  A query loads a few index chunks, so 1.6 % of them is well under a kilobyte.
 INDEX_CHUNK_LEVEL = 6
+# zlib-ng's level for the metadata, which the first query fetches whole from each bundle it merges:
+# on the 263 bundles of a 10^5 site, level 6 gives 1.032 MB in 0.04 s, level 9 1.087 MB in 0.09 s
+# (zlib-ng's level 9 searches differently, and loses on these; docs/benchmarks.md, session 22).
+META_LEVEL = 6
 
 
 def write_bundle(
@@ -559,7 +563,7 @@ def _emit(
     meta = [PAGEFIND_VERSION, index.meta_pages, meta_chunks, meta_filters, index.sorts, index.meta_fields]
     encoded = libipld.encode_dag_cbor(meta)
     name = f"{language}_{pagefind_hash(encoded)[:floor]}"  # the meta name keeps language + 8 hex
-    _write(target / f"pagefind.{name}.pf_meta", encoded)
+    _write(target / f"pagefind.{name}.pf_meta", encoded, level=META_LEVEL)
     return name
 
 
@@ -586,8 +590,7 @@ def _short(full: str, floor: int, taken: dict[str, str]) -> str:
 
 def _write(path: Path, encoded: bytes, level: int = 9) -> None:
     """Pagefind gzips at flate2's best (miniz level 9); zlib-ng compresses 2-3x faster than zlib at
-    the same level.  Level 9 on the metadata and filters (small, and the metadata is fetched whole
-    by the first query: zlib-ng 9 makes it smaller than zlib 9); index chunks at
+    the same level.  Level 9 on the filters (small); the metadata at ``META_LEVEL``, index chunks at
     ``INDEX_CHUNK_LEVEL``.  The gzip header has no time or name, so the bytes depend on the
     content alone."""
     _create(path, zlib_ng.compress(HEADER + encoded, level, wbits=GZIP_WBITS))
