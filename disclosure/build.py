@@ -275,7 +275,6 @@ def _build(
             reused = len(site.result.reused)
             rendered = site.result.rendered_by_type()
         result = site.result
-        state_written = False
 
         def write_next_state() -> None:
             """The state the next build starts from, written while Pagefind and the bundle writers
@@ -291,8 +290,6 @@ def _build(
             # It names the new latest.json: if the swap never happens, it does not match the site
             # in place, and the next build simply renders everything.
             write_state(out, staging, latest_text, state, replaces=previous)
-            nonlocal state_written
-            state_written = True
 
         with steps.step("index", "建立搜索索引……"):
             if compiling is not None:
@@ -307,8 +304,6 @@ def _build(
                 )  # fmt: skip
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
-            if not state_written:
-                write_next_state()
         remove_empty_folders(staging, emptied)
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record

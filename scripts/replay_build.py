@@ -41,6 +41,7 @@ SNAPSHOT_FILE = "snapshot.json"
 # before session 14 has no data cache; the replayed build then makes every CSV row).
 CACHE_PREFIXES = ("routes-", "data-")
 PROJECT = Path(__file__).resolve().parent.parent
+ROUTE_DIR = "route"  # routing.ROUTE_DIR: the routing table's shards, under a site's pagefind/
 
 
 def _companions(site: Path) -> dict[str, Path]:
@@ -93,9 +94,9 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         [*copy, *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
     )
     folders = _companions(work / saved["site"])
-    shards = folders["spare"] / "pagefind" / "route"
+    shards = folders["spare"] / "pagefind" / ROUTE_DIR
     if link and shards.is_dir():  # a build rewrites these in place where nothing else links them
-        copied = shards.with_name("route.copy")
+        copied = shards.with_name(f"{ROUTE_DIR}.copy")
         shutil.copytree(shards, copied)
         shutil.rmtree(shards)
         copied.rename(shards)

@@ -165,9 +165,9 @@ def _replaced(data: dict[str, Any]) -> ReplacedTree:
 def load_spare_state(out: Path, spare: Path, generator: str, site: BuildState | None) -> TreeState | None:
     """The state of ``spare``: from ``site``'s (the state of the site in ``out``) when the spare has
     the latest.json of the site that build replaced; else read as ``load_tree_state`` reads it."""
-    replaced = site.replaced if site is not None else None
-    if site is None or replaced is None:
+    if site is None or site.replaced is None:
         return load_tree_state(out, spare, generator)
+    replaced = site.replaced
     try:
         current = (spare / LATEST_FILE).read_text()
         files = replaced.files(site.files) if current == replaced.latest else None

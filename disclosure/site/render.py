@@ -213,7 +213,7 @@ class Output:
                     _write_file(self.root / relative, _encode(make()))
             return made, kept
 
-        done = split_over_forks(shares, workers if enough else 1, work, shares=shares)
+        done = split_over_forks(shares, workers, work, shares=shares)  # one share: run here
         made = {relative for share_made, _ in done for relative in share_made}
         kept = {relative for _, share_kept in done for relative in share_kept}
         for relative, _ in unchanged:
