@@ -392,6 +392,33 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     assert rows == {f"{kind.value}.csv.json" for kind in Kind}
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_a_build_leaves_no_scratch_or_outdated_bundles_behind(
+    site_tree: SiteTree, tmp_path: Path, background: bool
+) -> None:
+    """The search entries and Pagefind's runs (in /dev/shm) and the spare's outdated bundles are
+    deleted after the swap: at once, or by a detached process (the command line's choice)."""
+    out = tmp_path / "build"
+    for as_of in (AS_OF, AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=400)):
+        build_site(site_tree.root, as_of, out, background_cleanup=background)
+
+    def ours(scratch: Path) -> bool:
+        try:
+            return (scratch / "staging").read_text().startswith(str(tmp_path))
+        except OSError:  # being deleted
+            return True
+
+    def left() -> list[str]:
+        folders = (search_index.SHM, tmp_path)
+        scratch = [str(s) for f in folders for s in f.glob(f"{search_index.SCRATCH_PREFIX}*") if ours(s)]
+        return scratch + [p.name for p in tmp_path.glob(".build.building-*")]
+
+    deadline = time.monotonic() + (30 if background else 0)
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left() == []
+
+
 def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Path) -> None:
     out, spare = tmp_path / "build", tmp_path / ".build.spare"
     build_site(site_tree.root, AS_OF.replace(day=17), out)

@@ -9,17 +9,24 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 
 from disclosure.canonical import sha256_hex
 from disclosure.fold import fold_releases
 from disclosure.model import Kind
-from disclosure.site.downloads import kind_csv, neutralise_cell
+from disclosure.site import downloads
+from disclosure.site.downloads import neutralise_cell
 from disclosure.site.views import RecordView, newest_first, record_view
 from disclosure.verify import verify_releases
 from tests.factories import COMPANY
 from tests.site_tree import AS_OF, SiteTree
 
 SITE_URL = "https://credit.fuzhou.example.cn"
+
+
+def kind_csv(*args: object) -> bytes:
+    """The CSV file as written: its parts, joined."""
+    return b"".join(downloads.kind_csv(*args))  # type: ignore[arg-type]
 
 
 def penalties(site_tree: SiteTree) -> list[RecordView]:
@@ -85,3 +92,20 @@ def test_a_csv_row_cache_for_another_site_or_unreadable_is_not_used(
         cache.write_bytes(junk)
         assert kind_csv(Kind.PENALTY, records, SITE_URL, cache) == kind_csv(Kind.PENALTY, records, SITE_URL)
         assert orjson.loads(cache.read_bytes())["site_url"] == SITE_URL  # rewritten whole
+
+
+def test_data_files_are_made_in_parts_that_join_into_the_whole(
+    site_tree: SiteTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data file is made PART rows at a time (a kind's is tens of MB at 10^5 records); the parts,
+    written one after the other, are the bytes of the file made at once."""
+    records = penalties(site_tree)
+    whole_csv, whole_json = kind_csv(Kind.PENALTY, records, SITE_URL), b"".join(downloads.kind_json(records))
+    monkeypatch.setattr(downloads, "PART", 1)
+    csv_parts = list(downloads.kind_csv(Kind.PENALTY, records, SITE_URL))
+    json_parts = list(downloads.kind_json(records))
+    assert len(csv_parts) == len(records) + 1  # the header, then a row a part
+    assert len(json_parts) > len(records)
+    assert b"".join(csv_parts) == whole_csv and b"".join(json_parts) == whole_json
+    assert [item["digest"] for item in json.loads(whole_json)] == [r.digest for r in records]
+    assert b"".join(downloads.kind_json([])) == b"[]\n"

@@ -30,6 +30,9 @@ def test_replace_file_leaves_a_hard_linked_twin_as_it_was(tmp_path: Path) -> Non
     assert os.stat(served).st_ino != os.stat(spare).st_ino
     replace_file(tmp_path / "fresh.html", b"x")
     assert (tmp_path / "fresh.html").read_bytes() == b"x"
+    parts = (part for part in ["处罚,".encode(), b"", "许可\r\n".encode()])  # a data file, in parts
+    replace_file(spare, parts)
+    assert spare.read_bytes() == "处罚,许可\r\n".encode()
 
 
 def test_rewrite_file_writes_in_place_only_what_no_other_path_links(tmp_path: Path) -> None:

@@ -24,8 +24,9 @@ LISTING_FORK_AT = 2000
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
-def replace_file(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a new inode at ``path``; a file already there is unlinked, not truncated."""
+def replace_file(path: str | Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (or its parts) to a new inode at ``path``; a file already there is unlinked,
+    not truncated."""
     try:
         fd = os.open(path, _CREATE, 0o666)
     except FileExistsError:
@@ -55,13 +56,14 @@ def rewrite_file(path: str | Path, data: bytes) -> None:
     write_all(fd, data)
 
 
-def write_all(fd: int, data: bytes) -> None:
-    """Write ``data`` to the open file ``fd`` and close it: os.write, as a file object costs as
-    much again, and a build writes some 10^5 files."""
+def write_all(fd: int, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data``, or each of its parts in turn, to the open file ``fd`` and close it: os.write,
+    as a file object costs as much again, and a build writes some 10^5 files."""
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for part in (data,) if isinstance(data, bytes) else data:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 

@@ -94,10 +94,11 @@ class SiteInput:
     result: Output | None = None  # filled in by the renderer
 
 
-Content = bytes | str
+# A file's bytes, or text (UTF-8), or its bytes in parts (the data files, downloads.in_parts).
+Content = bytes | str | Iterator[bytes]
 
 
-def _encode(data: Content) -> bytes:
+def _encode(data: Content) -> bytes | Iterator[bytes]:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
@@ -282,7 +283,7 @@ def _make_parent(path: str) -> None:
         _MADE_DIRS.add(parent)
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: Path, data: bytes | Iterator[bytes]) -> None:
     _make_parent(str(path))
     replace_file(path, data)
 
