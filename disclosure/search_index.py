@@ -41,7 +41,6 @@ from disclosure.site.routing import (
     bundle_route_counts,
     route_table_of_ids,
 )
-from disclosure.site.views import RecordView
 
 SHM = Path("/dev/shm")
 SCRATCH_PREFIX = "disclosure-index-"
@@ -219,30 +218,36 @@ def _route_counts(
         return kept
     base_texts = store.texts(base_key) if base_key is not None else {}
     base_counts = store.counts(base_key) if base_key is not None and base_texts else None
-    # A record the base holds has its texts there: its entry is not parsed (RecordView.entry).
-    records = {r.digest: _routed(r, base_texts.get(r.digest)) for r in bundle.records}
-    rebased = _rebased(store, base_counts, base_texts, records) if base_counts is not None else None
-    counts = rebased if rebased is not None else store.numbered(bundle_route_counts(records.values()))
-    counted.append((bundle.key, counts, {d: [r.district, *r.texts] for d, r in records.items()}))
-    return counts
-
-
-def _routed(record: RecordView, cached: list[str] | None) -> RoutedRecord:
-    """What the table needs of ``record``: as ``cached`` (its district and exact texts) if given."""
-    return _routed_text(cached) if cached is not None else RoutedRecord(record.exact_texts, record.district)
+    # A record the base holds keeps its texts as cached there, as they are: its entry is not
+    # parsed (RecordView.entry), nor its texts made into a RoutedRecord (10^5 a weekly build).
+    texts: dict[str, list[str]] = {}
+    new: list[RoutedRecord] = []
+    for record in bundle.records:
+        cached = base_texts.get(record.digest)
+        if cached is None:
+            routed = RoutedRecord(record.exact_texts, record.district)
+            new.append(routed)
+            cached = [routed.district, *routed.texts]
+        texts[record.digest] = cached
+    rebased = _rebased(store, base_counts, base_texts, texts, new) if base_counts is not None else None
+    if rebased is None:
+        rebased = store.numbered(bundle_route_counts(map(_routed_text, texts.values())))
+    counted.append((bundle.key, rebased, texts))
+    return rebased
 
 
 def _rebased(
     store: RouteCounts,
     base_counts: KeyCounts,
     base_texts: Mapping[str, list[str]],
-    records: Mapping[str, RoutedRecord],
+    texts: Mapping[str, list[str]],
+    new: list[RoutedRecord],
 ) -> KeyCounts | None:
-    """The counts rebased on the base bundle's (``RouteCounts.rebased``), or None where as many
+    """The counts rebased on the base bundle's (``RouteCounts.rebased``): those of the records in
+    ``base_texts`` and not in ``texts`` taken off, those of ``new`` added; None where as many
     records came and went as the bundle holds (counting it afresh is then no dearer)."""
-    gone = [_routed_text(t) for digest, t in base_texts.items() if digest not in records]
-    new = [record for digest, record in records.items() if digest not in base_texts]
-    if len(gone) + len(new) >= len(records):
+    gone = [_routed_text(t) for digest, t in base_texts.items() if digest not in texts]
+    if len(gone) + len(new) >= len(texts):
         return None
     return store.rebased(base_counts, bundle_route_counts(gone), bundle_route_counts(new))
 

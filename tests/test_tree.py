@@ -42,6 +42,14 @@ def test_rewrite_file_writes_in_place_only_what_no_other_path_links(tmp_path: Pa
     rewrite_file(alone, '{"鼓楼":"1"}'.encode())
     assert alone.read_text() == '{"鼓楼":"1"}'  # shorter: truncated, nothing of the old left
     assert os.stat(alone).st_ino == inode  # the same inode, written in place
+    rewrite_file(alone, [("{" + "福州" * 300).encode(), b"}"])  # longer, in parts
+    assert alone.read_text() == "{" + "福州" * 300 + "}" and os.stat(alone).st_ino == inode
+    outside = tmp_path / "outside.json"
+    outside.write_text("别处的文件")
+    linked = tmp_path / "linked.json"
+    linked.symlink_to(outside)  # a spare changed by hand: the link goes, what it names stays
+    rewrite_file(linked, b"{}")
+    assert (linked.is_symlink(), linked.read_bytes(), outside.read_text()) == (False, b"{}", "别处的文件")
     served, spare = tmp_path / "served.json", tmp_path / "spare.json"
     served.write_text("公示中的路由")
     os.link(served, spare)  # a snapshot's hard link (scripts/replay_build.py --link)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy
 import orjson
 
-from disclosure._internal.tree import remove_files, replace_file
+from disclosure._internal.tree import remove_files, replace_file, rewrite_file
 from disclosure.site.routing import KeyCounts, KeyNumbers
 
 KEYS_FILE = "keys.json"
@@ -115,7 +115,7 @@ class RouteCounts(KeyNumbers):
         if self.folder is None:
             return
         if len(self.keys) != self._saved:
-            replace_file(self.folder / KEYS_FILE, orjson.dumps({"epoch": self.epoch, "keys": self.keys}))
+            rewrite_file(self.folder / KEYS_FILE, orjson.dumps({"epoch": self.epoch, "keys": self.keys}))
             self._saved = len(self.keys)
         for bundle_key, counts, texts in bundles:
             replace_file(self.folder / f"{bundle_key}{RECORDS}", orjson.dumps(texts))

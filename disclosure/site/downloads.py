@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import orjson
 
-from disclosure._internal.tree import replace_file
+from disclosure._internal.tree import rewrite_file
 from disclosure.fields import COLUMNS
 from disclosure.model import Kind
 from disclosure.site.views import RecordView
@@ -77,7 +77,7 @@ def kind_csv(
             text = line([neutralise_cell(row.get(column, "")) for column, _ in columns])
         rows[key] = text
     if cache is not None and rows != known:
-        replace_file(cache, orjson.dumps({"site_url": site_url, "rows": rows}))
+        rewrite_file(cache, orjson.dumps({"site_url": site_url, "rows": rows}))  # the cache's alone
     header = "\ufeff" + line([label for _, label in columns])
     return in_parts([header, *rows.values()], lambda part: "".join(part).encode())
 

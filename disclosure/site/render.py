@@ -23,7 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from disclosure._internal.forks import balanced_shares, split_over_forks
-from disclosure._internal.tree import link_file, remove_files, replace_file
+from disclosure._internal.tree import link_file, remove_files, rewrite_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
@@ -284,8 +284,10 @@ def _make_parent(path: str) -> None:
 
 
 def _write_file(path: Path, data: bytes | Iterator[bytes]) -> None:
+    """Written over the file there when the spare holds it alone (it changed in the last build
+    too: the data files, the newest lists), else as a new inode (tree.rewrite_file)."""
     _make_parent(str(path))
-    replace_file(path, data)
+    rewrite_file(path, data)
 
 
 def _made_as(path: str, known: Reusable) -> bool:
