@@ -32,6 +32,9 @@ def test_fragments_read_from_disk_are_linked_not_written_again(built: Built, tmp
         assert page.fragment_file is not None
         copy = tmp_path / "again" / "fragment" / page.fragment_file.name
         assert copy.stat().st_ino == page.fragment_file.stat().st_ino  # one inode, two names
+    # The runtime's scripts and wasm too.
+    for script in ("pagefind.js", "pagefind-worker.js", "wasm.unknown.pagefind"):
+        assert (tmp_path / "again" / script).stat().st_ino == (built.full / script).stat().st_ino
     assert tree(tmp_path / "again") == tree(built.full)
 
 
