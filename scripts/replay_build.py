@@ -41,7 +41,6 @@ SNAPSHOT_FILE = "snapshot.json"
 # before session 14 has no data cache; the replayed build then makes every CSV row).
 CACHE_PREFIXES = ("routes-", "data-")
 PROJECT = Path(__file__).resolve().parent.parent
-ROUTE_DIR = "route"  # routing.ROUTE_DIR: the routing table's shards, under a site's pagefind/
 
 
 def _companions(site: Path) -> dict[str, Path]:
@@ -79,27 +78,26 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
     """A copy of the snapshot in ``work``, its states relabelled for ``generator``; returns the site.
 
     ``link``: its files are hard links to the snapshot's (``cp -al``), which a build never writes
-    in place (tree.py): no file is copied, and emptying ``work`` frees few inodes.  Only the
-    spare's route shards are copied: a spare has them alone, and a build rewrites them in place
-    (``tree.rewrite_file``), which hard links would turn back into new files.  On this
-    machine's file system, freeing some 400,000 inodes (the old copy) slows making new ones for
-    minutes (docs/benchmarks.md, session 15), and the copy then took about 3 minutes.
+    in place where another path links them (tree.py): few files are copied, and emptying ``work``
+    frees few inodes.  Only the files the saved spare and states folder held alone are copied:
+    a build writes those over in place (``tree.rewrite_file``), which hard links would turn back
+    into new files (and the snapshot's would be written over).  On this machine's file system,
+    freeing some 400,000 inodes (the old copy) slows making new ones for minutes
+    (docs/benchmarks.md, session 15), and the copy then took about 3 minutes.
     """
     saved = json.loads((snapshot / SNAPSHOT_FILE).read_text())
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     names = [saved["site"], f".{saved['site']}.spare", f".{saved['site']}.states"]
     copy = ["cp", "-al" if link else "-a"]
+    companions = _companions(snapshot / saved["site"])
+    alone = {role: _alone(companions[role]) for role in ("spare", "states")} if link else {}
     subprocess.run(
         [*copy, *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
     )
     folders = _companions(work / saved["site"])
-    shards = folders["spare"] / "pagefind" / ROUTE_DIR
-    if link and shards.is_dir():  # a build rewrites these in place where nothing else links them
-        copied = shards.with_name(f"{ROUTE_DIR}.copy")
-        shutil.copytree(shards, copied)
-        shutil.rmtree(shards)
-        copied.rename(shards)
+    for role, relatives in alone.items():
+        _copy_alone(companions[role], folders[role], relatives)
     # Every old state is read and removed before any is written: a copy's new inode can be the
     # number another folder had when saved, and writing its state first would overwrite that one.
     relabelled: dict[str, dict[str, Any]] = {}
@@ -126,6 +124,23 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         for cache in folders["states"].glob(f"{prefix}*"):
             cache.rename(folders["states"] / f"{prefix}{generator}")
     return folders["site"]
+
+
+def _alone(saved: Path) -> list[str]:
+    """The files under ``saved`` that no other path links, relative to it."""
+    return [
+        os.path.relpath(os.path.join(folder, name), saved)
+        for folder, _, names in os.walk(saved)
+        for name in names
+        if os.lstat(os.path.join(folder, name)).st_nlink == 1
+    ]
+
+
+def _copy_alone(saved: Path, linked: Path, alone: list[str]) -> None:
+    """Copy the files ``alone`` of ``saved`` over their hard links in ``linked``, times kept."""
+    for relative in alone:
+        (linked / relative).unlink()
+        shutil.copy2(saved / relative, linked / relative, follow_symlinks=False)
 
 
 def drop_page_cache() -> None:

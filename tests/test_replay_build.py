@@ -108,3 +108,32 @@ def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
         assert json.loads(states[name]["latest"])["generator"] == "new"
     # relabelled too: the spare is still the one the site's build replaced
     assert states["22.json"]["replaces"]["latest"] == (work / ".site.spare" / "latest.json").read_text()
+
+
+def test_a_linked_copy_copies_what_the_spare_held_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build writes over the files its spare holds alone (tree.rewrite_file): with --link they
+    are copied, times kept, so the replay writes them as the real build would, and the snapshot
+    keeps its bytes; a file the spare shares with the site stays a link."""
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    import replay_build
+
+    saved = tmp_path / "saved"
+    (saved / "data").mkdir(parents=True)
+    (saved / "data" / "penalty.csv").write_text("主体名称\r\n")
+    (saved / "shared.html").write_text("公示")
+    os.link(saved / "shared.html", tmp_path / "site-twin.html")  # the site's name for it
+    os.utime(saved / "data" / "penalty.csv", ns=(1, 1_700_000_000_123_456_789))
+    alone = replay_build._alone(saved)
+    assert alone == ["data/penalty.csv"]
+    linked = tmp_path / "linked"
+    subprocess.run(["cp", "-al", str(saved), str(linked)], check=True)
+    replay_build._copy_alone(saved, linked, alone)
+    alone, shared = linked / "data" / "penalty.csv", linked / "shared.html"
+    assert os.stat(alone).st_ino != os.stat(saved / "data" / "penalty.csv").st_ino
+    assert (
+        alone.read_bytes() == "主体名称\r\n".encode()
+        and os.stat(alone).st_mtime_ns == 1_700_000_000_123_456_789
+    )
+    assert os.stat(shared).st_ino == os.stat(saved / "shared.html").st_ino
