@@ -55,6 +55,10 @@ def test_rewrite_file_writes_in_place_only_what_no_other_path_links(tmp_path: Pa
     os.link(served, spare)  # a snapshot's hard link (scripts/replay_build.py --link)
     rewrite_file(spare, "新的路由".encode())
     assert (spare.read_text(), served.read_text()) == ("新的路由", "公示中的路由")
+    parts = iter([b"{", b"}"])
+    with pytest.raises(FileNotFoundError):
+        rewrite_file(tmp_path / "new-folder" / "0.json", parts)
+    assert list(parts) == [b"{", b"}"]  # nothing taken: the caller makes the folder and tries again
     rewrite_file(tmp_path / "fresh.json", b"x")
     assert (tmp_path / "fresh.json").read_bytes() == b"x"
 

@@ -45,10 +45,13 @@ def rewrite_file(path: str | Path, data: bytes | Iterable[bytes]) -> None:
     one to nothing first, frees them and allocates others (and ext4 then forces the new blocks out
     when the file is closed).  65,536 files of about 2 KB, as the routing table's shards: written
     over in 0.42-0.44 s, truncated first 6.5-7.2 s, replaced 5.1-5.6 s (docs/benchmarks.md,
-    session 23).  A symbolic link is replaced, never written through.
+    session 23).  A symbolic link is replaced, never written through.  FileNotFoundError where
+    the folder is not there, before any of ``data`` is taken.
     """
     try:
         fd = os.open(path, _REWRITE, 0o666)
+    except FileNotFoundError:
+        raise
     except OSError:  # ELOOP: a symbolic link
         replace_file(path, data)
         return

@@ -285,9 +285,16 @@ def _make_parent(path: str) -> None:
 
 def _write_file(path: Path, data: bytes | Iterator[bytes]) -> None:
     """Written over the file there when the spare holds it alone (it changed in the last build
-    too: the data files, the newest lists), else as a new inode (tree.rewrite_file)."""
-    _make_parent(str(path))
-    rewrite_file(path, data)
+    too: the data files, the newest lists), else as a new inode (tree.rewrite_file).
+
+    The folder is made only when the file cannot be opened without it (a new record's): a
+    weekly build writes some 10^4 files into folders that are there, and a mkdir -p of each
+    cost two system calls and an exception."""
+    try:
+        rewrite_file(path, data)
+    except FileNotFoundError:  # before any of ``data`` is taken
+        _make_parent(str(path))
+        rewrite_file(path, data)
 
 
 def _made_as(path: str, known: Reusable) -> bool:

@@ -51,7 +51,9 @@ def _untie(rows: list[Mapping[str, Any]], key: str) -> list[Mapping[str, Any]]:
 
 def test_browser_gives_the_same_answers(built: Built, browser: Any) -> None:
     root = built.fresh.parent.parent
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     page = browser.new_page()
