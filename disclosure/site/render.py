@@ -288,8 +288,8 @@ def _write_file(path: Path, data: bytes | Iterator[bytes]) -> None:
     too: the data files, the newest lists), else as a new inode (tree.rewrite_file).
 
     The folder is made only when the file cannot be opened without it (a new record's): a
-    weekly build writes some 10^4 files into folders that are there, and a mkdir -p of each
-    cost two system calls and an exception."""
+    weekly build writes some 10^4 files into folders that are there, nearly one folder a file,
+    and a mkdir -p of each folder cost two system calls and an exception."""
     try:
         rewrite_file(path, data)
     except FileNotFoundError:  # before any of ``data`` is taken
