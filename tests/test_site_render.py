@@ -72,3 +72,29 @@ def test_costly_files_are_made_by_different_workers(tmp_path: Path) -> None:
     assert output.flush(workers=2) == 302
     makers = {(tmp_path / "data" / name).read_text() for name in ("penalty.csv", "license.csv")}
     assert len(makers) == 2 and str(os.getpid()) not in makers
+
+
+def test_a_page_the_spare_holds_alone_is_written_over_and_a_shared_one_replaced(tmp_path: Path) -> None:
+    """The spare (``root``) shares most files with the site being served: those are made anew and
+    the served copy keeps its bytes.  A file it holds alone keeps its inode (tree.rewrite_file)."""
+    served, root = tmp_path / "served", tmp_path / "root"
+    for folder in (served / "penalty" / "a", root / "penalty" / "a", root / "penalty" / "b"):
+        folder.mkdir(parents=True)
+    (served / "penalty" / "a" / "index.html").write_text("公示中的第一页")
+    os.link(served / "penalty" / "a" / "index.html", root / "penalty" / "a" / "index.html")
+    (root / "penalty" / "b" / "index.html").write_text("上上次构建的第二页，比新的长")
+    # An open descriptor keeps the old inode (its number is not reused) and reads what it holds.
+    alone = os.open(root / "penalty" / "b" / "index.html", os.O_RDONLY)
+    output = Output(root=root)
+    output.page("/penalty/a/", lambda: "新的第一页")
+    output.page("/penalty/b/", lambda: "新的第二页")
+    output.page("/penalty/c/", lambda: "新的第三页")  # a folder made on demand
+    output.flush(workers=1)
+    assert (served / "penalty" / "a" / "index.html").read_text() == "公示中的第一页"
+    assert (root / "penalty" / "a" / "index.html").read_text() == "新的第一页"
+    assert (root / "penalty" / "b" / "index.html").read_text() == "新的第二页"
+    try:
+        assert os.pread(alone, 100, 0).decode() == "新的第二页"  # written over, not replaced
+    finally:
+        os.close(alone)
+    assert (root / "penalty" / "c" / "index.html").read_text() == "新的第三页"

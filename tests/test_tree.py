@@ -38,12 +38,16 @@ def test_replace_file_leaves_a_hard_linked_twin_as_it_was(tmp_path: Path) -> Non
 def test_rewrite_file_writes_in_place_only_what_no_other_path_links(tmp_path: Path) -> None:
     alone = tmp_path / "0.json"
     alone.write_text('{"福州":"3"}' * 100)
-    inode = os.stat(alone).st_ino
-    rewrite_file(alone, '{"鼓楼":"1"}'.encode())
-    assert alone.read_text() == '{"鼓楼":"1"}'  # shorter: truncated, nothing of the old left
-    assert os.stat(alone).st_ino == inode  # the same inode, written in place
-    rewrite_file(alone, [("{" + "福州" * 300).encode(), b"}"])  # longer, in parts
-    assert alone.read_text() == "{" + "福州" * 300 + "}" and os.stat(alone).st_ino == inode
+    # An open descriptor keeps the old inode (its number is not reused) and reads what it holds.
+    held = os.open(alone, os.O_RDONLY)
+    try:
+        rewrite_file(alone, '{"鼓楼":"1"}'.encode())
+        assert alone.read_text() == '{"鼓楼":"1"}'  # shorter: truncated, nothing of the old left
+        assert os.pread(held, 1000, 0).decode() == '{"鼓楼":"1"}'  # the same inode, written in place
+        rewrite_file(alone, [("{" + "福州" * 300).encode(), b"}"])  # longer, in parts
+        assert os.pread(held, 10_000, 0).decode() == "{" + "福州" * 300 + "}"
+    finally:
+        os.close(held)
     outside = tmp_path / "outside.json"
     outside.write_text("别处的文件")
     linked = tmp_path / "linked.json"
