@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from disclosure.canonical import sha256_hex
 from disclosure.model import (
+    KINDS_BY_VALUE,
     Decision,
     Entry,
     EntryFormatError,
@@ -115,7 +116,7 @@ class EntryState:
             release,
             index,
             first,
-            _KINDS[kind],
+            KINDS_BY_VALUE[kind],
             _date(until) if until else None,
             invalid,
             _date(version_date),
@@ -123,7 +124,6 @@ class EntryState:
         )
 
 
-_KINDS = {kind.value: kind for kind in Kind}
 _date = dt.date.fromisoformat
 
 

@@ -88,13 +88,10 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
     saved = json.loads((snapshot / SNAPSHOT_FILE).read_text())
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    names = [saved["site"], f".{saved['site']}.spare", f".{saved['site']}.states"]
     copy = ["cp", "-al" if link else "-a"]
     companions = _companions(snapshot / saved["site"])
     alone = {role: _alone(companions[role]) for role in ("spare", "states")} if link else {}
-    subprocess.run(
-        [*copy, *(str(snapshot / n) for n in names if (snapshot / n).exists()), str(work)], check=True
-    )
+    subprocess.run([*copy, *(str(p) for p in companions.values() if p.exists()), str(work)], check=True)
     folders = _companions(work / saved["site"])
     for role, relatives in alone.items():
         _copy_alone(companions[role], folders[role], relatives)

@@ -21,6 +21,7 @@ from disclosure.fold import PublishedLine, PublishedRecord, RemovedRecord
 from disclosure.identifiers import district_of
 from disclosure.model import (
     KIND_LABELS,
+    KINDS_BY_VALUE,
     REMOVAL_REASON_LABELS,
     REPAIR_REASONS,
     SUBJECT_TYPE_LABELS,
@@ -222,7 +223,7 @@ def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
     cost, and every build makes 10^5 of them (a verified line is a valid entry).  The entry is
     parsed when a page asks for it (``RecordView.entry``), unless ``record`` has it already."""
     obj = orjson.loads(record.line)
-    kind, entry_id, subject, fields = _KINDS[obj["kind"]], obj["id"], obj["subject"], obj["fields"]
+    kind, entry_id, subject, fields = KINDS_BY_VALUE[obj["kind"]], obj["id"], obj["subject"], obj["fields"]
     code = subject["code"]
     subjects: tuple[tuple[str, str | None], ...] = ()
     if kind is Kind.CASE:
@@ -260,7 +261,6 @@ def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
     )
 
 
-_KINDS = {kind.value: kind for kind in Kind}
 _SUBJECT_TYPES = {subject_type.value: label for subject_type, label in SUBJECT_TYPE_LABELS.items()}
 _NUMBER_FIELDS = ("document_number", "case_number", "license_number")
 
