@@ -102,9 +102,11 @@ def index_bundles(
     work = output.index_work
     bundles = output.bundles
     keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
+    # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
+    edited = {b.name for b, _ in work.rebuilt if b.name in work.bases} - keep
     target.mkdir(exist_ok=True)
     for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
-        if entry.name not in keep and entry.name != ROUTE_DIR:
+        if entry.name not in keep | edited and entry.name != ROUTE_DIR:
             if entry.is_dir(follow_symlinks=False):
                 os.rename(entry.path, discard / entry.name)
             else:
@@ -122,11 +124,11 @@ def index_bundles(
             chunk_size=index_chunk_size,
             page_tag=bundles[0].tag,
         )
-    for name, previous_name in work.reused:
+    for name in work.reused:
         if name not in keep:
-            _link_tree(previous / "pagefind" / previous_name, target / name)
+            _link_tree(previous / "pagefind" / name, target / name)
     rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
-    made = Counter(kept=len(keep), linked=len(work.reused) - len(keep & {name for name, _ in work.reused}))
+    made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
     start = time.perf_counter()
     with PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers)) as runs:
 
@@ -311,6 +313,8 @@ def _write_bundles(
             if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
                 made[how] += 1
             else:
+                if folder.exists():  # a spare's version it could not be edited from
+                    shutil.rmtree(folder)
                 added += [source(where)[url] for url, where in sources.items() if where == base]
                 # A run's output has the whole runtime (every language's wasm); a bundle, its own.
                 runtime = min(sources.values(), key=lambda where: (where not in runs, where != base, where))

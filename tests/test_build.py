@@ -27,6 +27,7 @@ from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision, Kind
 from disclosure.site import render as render_module
+from disclosure.site.routing import ROUTE_DIR
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
 from tests.factories import COMPANY, SHOP, penalty_row, write_csv
@@ -365,11 +366,18 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     out, spare = tmp_path / "build", tmp_path / ".build.spare"
     trees = []
     made: Counter[str] = Counter()
+    in_place = 0  # bundles edited in the spare's folder of the same name
     for number, as_of in enumerate(dates):
         served = tree_state(out) if out.exists() else None
+        older = {p.name: (p.stat().st_ino, (p / "pagefind-entry.json").read_bytes()) for p in _bundles(spare)}
         report = build_site(signed_releases.root, as_of, out)
         trees.append(os.stat(out).st_ino)
         made.update(report.bundles)
+        for bundle in _bundles(out):
+            inode, entry = older.get(bundle.name, (0, b""))
+            in_place += (
+                bundle.stat().st_ino == inode and (bundle / "pagefind-entry.json").read_bytes() != entry
+            )
         assert not list(tmp_path.glob(".build.building-*"))  # the spare's outdated bundles went too
         if served is not None:
             assert tree_state(spare) == served  # not one byte of the replaced site changed
@@ -379,6 +387,7 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
         assert tree_state(out) == tree_state(clean), as_of
     assert trees[2:] == trees[:-2]  # each build from the third on was made in the folder of the one two back
     assert made["edited"] > 0  # search bundles edited from the last site's
+    assert in_place > 0
     # A clean build does not start from the spare; the one it could not use is deleted.
     build_site(signed_releases.root, dates[-1], out, incremental=False)
     assert os.stat(spare).st_ino == trees[-1]
@@ -390,6 +399,11 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     assert len(list((tmp_path / ".build.states").glob("routes-*"))) == 1  # bundles' route keys
     rows = {p.name for p in (tmp_path / ".build.states").glob("data-*/*")}  # CSV rows by kind
     assert rows == {f"{kind.value}.csv.json" for kind in Kind}
+
+
+def _bundles(site: Path) -> list[Path]:
+    folder = site / "pagefind"
+    return [p for p in folder.iterdir() if p.is_dir() and p.name != ROUTE_DIR] if folder.exists() else []
 
 
 @pytest.mark.parametrize("background", [False, True])

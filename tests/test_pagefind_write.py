@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +186,41 @@ def test_an_edited_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Pa
     write_bundle(pages.values(), tmp_path / "expected-by-word", runtime=built.full, **by_word)
     assert tree(tmp_path / "edited-by-word") == tree(tmp_path / "expected-by-word")
     assert len(list((tmp_path / "expected-by-word" / "index").iterdir())) > 3
+
+
+def test_an_edit_into_an_earlier_version_keeps_its_pages_files_and_writes_into_none(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weekly build edits a bundle where the spare holds it: the result is the bundle written
+    whole, with nothing of the earlier version left over; the pages it shares with the base stay
+    as they are, not linked again; and no file is written into, as the spare shares its files
+    with the site being served."""
+    gone = {entry.url for entry in R}
+    write_bundle(built.with_removed.values(), tmp_path / "older", runtime=built.full, page_tag="t")
+    (tmp_path / "older" / "fragment" / "zh-cn_t-0000000.pf_fragment").write_bytes(b"stray")
+    (tmp_path / "older" / "index" / "stray.pf_index").write_bytes(b"stray")
+    (tmp_path / "older" / "stray").mkdir()
+    spare, served = tmp_path / "spare", tmp_path / "served"  # one set of files, two folders
+    for folder in (spare, served):
+        shutil.copytree(tmp_path / "older", folder, copy_function=os.link)
+    before = tree(served)
+    changed = dataclasses.replace(S[3], body=S[3].body + "另查明其拒不改正")
+    (page,) = read(pagefind(tmp_path / "changed", [changed], placeholder=False)).values()
+    assert _edit(tmp_path / "older", gone, [], tmp_path / "base", page_tag="t")  # last week's
+    links = []
+    monkeypatch.setattr(
+        "disclosure._internal.pagefind_write._link", lambda a, b: links.append(b) or os.link(a, b)
+    )
+    assert _edit(tmp_path / "base", {changed.url}, [page], spare, page_tag="t")
+    assert links == []  # every kept page's file, the scripts and the wasm were there already
+    expected = read(built.full) | {changed.url: page}
+    write_bundle(expected.values(), tmp_path / "whole", runtime=built.full, page_tag="t")
+    assert tree(spare) == tree(tmp_path / "whole")  # the dropped pages, the stray files: gone
+    assert tree(served) == before  # written into nowhere
+    fragments = {path.name: path.stat().st_ino for path in (tmp_path / "base" / "fragment").iterdir()}
+    assert all(
+        fragments.get(path.name, path.stat().st_ino) == path.stat().st_ino for path in spare.rglob("*")
+    )
 
 
 def test_a_bundle_carved_out_of_a_pagefind_run_is_the_bundle_written_whole(

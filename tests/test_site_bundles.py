@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections import Counter
 
-import pytest
-
+from disclosure._internal.pagefind_index import PAGE_TAG
 from disclosure.fold import fold_releases
 from disclosure.site.bundles import indexed_pages, plan_bundles, plan_index_work
 from disclosure.site.views import RecordView, record_view
@@ -60,32 +60,32 @@ def test_a_record_coming_or_going_changes_only_its_own_part_of_a_crowded_day(
         assert len([b for b in after if b.key not in keys]) <= 2, "parts cut by count would all change"
 
 
-def test_a_renumbered_part_is_reused_under_its_new_name(signed_releases: SignedTree) -> None:
+def test_a_renumbered_part_is_edited_from_its_old_self_with_no_entry_indexed_again(
+    signed_releases: SignedTree,
+) -> None:
     day = crowded_day(sample_records(signed_releases), 600)
     before = plan_bundles(day[100:], cap=40)
     after = plan_bundles(day, cap=40)  # a hundred records with the smallest ids: new parts first
     work = plan_index_work(after, {b.name: b.key for b in before}, indexed_pages(before), cap=40)
-    renamed = [(name, old) for name, old in work.reused if name != old]
-    assert len(work.reused) >= len(before) // 2 and len(renamed) == len(work.reused)  # the cuts resync
-    old_keys = {b.name: b.key for b in before}
-    assert all(old_keys[old] == next(b.key for b in after if b.name == name) for name, old in work.reused)
+    old = {b.key: b.name for b in before}
+    renamed = [b for b in after if b.key in old and old[b.key] != b.name]
+    assert len(renamed) >= len(before) // 2  # the cuts resync
+    assert not set(work.reused) & {b.name for b in renamed}  # its pages' fragments carry its name
+    rebuilt = dict((bundle.name, sources) for bundle, sources in work.rebuilt)
+    for bundle in renamed:
+        assert set(rebuilt[bundle.name].values()) == {old[bundle.key]} == {work.bases[bundle.name][0]}
     assert sorted(r.url for _, records in work.jobs for r in records) == sorted(r.url for r in day[:100])
 
 
-def test_tags_tell_bundles_apart_and_follow_their_records(signed_releases: SignedTree) -> None:
+def test_tags_tell_bundles_apart_and_stay_with_their_names(signed_releases: SignedTree) -> None:
     records = sample_records(signed_releases)
     bundles = plan_bundles(records, cap=1)  # a bundle a record: a few hundred tags
     assert len({b.tag for b in bundles}) == len(bundles)
-    assert all(b.tag == b.key[: len(b.tag)] for b in bundles)  # a reused bundle keeps its tag
-
-
-def test_bundles_with_the_same_tag_are_refused(
-    signed_releases: SignedTree, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Two bundles of one tag would interleave their results on the search page.
-    monkeypatch.setattr("disclosure.site.bundles.TAG_LENGTH", 1)  # 16 tags for a few hundred bundles
-    with pytest.raises(ValueError, match="same tag"):
-        plan_bundles(sample_records(signed_releases), cap=1)
+    assert all(re.fullmatch(PAGE_TAG, b.tag) for b in bundles)  # what a fragment name may carry
+    fewer = {b.name: b.tag for b in plan_bundles(records[1:], cap=1)}
+    assert all(fewer.get(b.name, b.tag) == b.tag for b in bundles)  # a bundle keeps its tag as it changes
+    day = crowded_day(records, 30)
+    assert [b.tag for b in plan_bundles(day, cap=10)] == [f"20261102p{n}" for n in range(1, 6)]
 
 
 def test_keys_change_only_where_records_change(signed_releases: SignedTree) -> None:

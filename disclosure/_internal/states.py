@@ -93,7 +93,7 @@ def write_state(
         "latest": latest_text,
         "files": _columns(state.files),
         "bundles": dict(sorted(state.bundles.items())),
-        "pages": dict(sorted(state.pages.items())),
+        "pages": state.pages,  # in the bundles' order: sorting 10^5 URLs took 0.6 s beside the writers
         "history": state.history.to_json(),
         "tallies": state.tallier.to_json(),
     }

@@ -14,6 +14,10 @@ its tag (``Bundle.tag``, ``write_bundle(page_tag=...)``), a result's id is its f
 search.js sorts results by their bundle's place in bundles.json, keeping Pagefind's order inside
 a bundle.  (Until session 7 each bundle had a merge weight instead, the product of the older
 bundles' sizes, which ran out of a double's range at about 1.3 * 10^5 records.)
+
+The tag is the bundle's name (since session 24; it was its key's first digits): a page keeps its
+fragment's name while it stays in its bundle, so a build edits a bundle where it lies in the
+spare, leaving the files of pages that did not change as they are (``edit_bundle``).
 """
 
 from __future__ import annotations
@@ -43,8 +47,6 @@ EXACT_CHUNK_SIZE = 1000
 # each run costs Pagefind's start-up (0.4 s of CPU here), and 3,000 entries stay within
 # the indexing memory the bundles were capped for before.
 JOB_CAP = 3000
-# Hex digits of the bundle key that tag its pages: distinct over a site's bundles (plan_bundles checks).
-TAG_LENGTH = 12
 # A site with nothing published still has one bundle (so that the search page loads): "empty",
 # which holds only this page.
 PLACEHOLDER_DIR = "_placeholder"
@@ -71,8 +73,9 @@ class Bundle:
 
     @property
     def tag(self) -> str:
-        """What its pages' ids carry (search.js orders merged results by it); kept when it is reused."""
-        return self.key[:TAG_LENGTH]
+        """What its pages' ids carry (search.js orders merged results by it): the name without its
+        hyphens (lower-case letters and digits, as fragment names allow), one to a name."""
+        return self.name.replace("-", "")
 
     @property
     def path(self) -> str:
@@ -100,16 +103,16 @@ def index_chunk_size(word: str) -> int:
 class IndexWork:
     """How this build's bundles get their indexed pages.
 
-    A bundle whose records all kept their search entries is linked from the previous site whole,
-    whatever it was called there (a day's parts are numbered, and a new part renumbers the rest).
-    Any other bundle is written anew from indexed pages: those whose entry did not change are taken
+    A bundle whose records all kept their search entries is linked from the previous site whole
+    where it has the same name there (its pages' fragments carry the name: a part of a day that a
+    new part renumbered is edited from its old self, its pages renamed).  Any other bundle is written anew from indexed pages: those whose entry did not change are taken
     from the previous site's bundles (``sources`` names the bundle), the rest from ``jobs``: Pagefind
     runs over just the new or changed entries, packed up to the cap (``sources`` names the job).
     Such a bundle is edited from the previous bundle most of its pages come from, when there is
     one (``bases``): that bundle's other pages dropped, the rest added.
     """
 
-    reused: tuple[tuple[str, str], ...]  # bundle name, the previous build's name for the same records
+    reused: tuple[str, ...]  # bundles the previous build made of the same records, by the same name
     rebuilt: tuple[tuple[Bundle, dict[str, str]], ...]  # bundle, page URL -> bundle or job it is read from
     jobs: tuple[tuple[str, tuple[RecordView, ...]], ...]  # job name, the records whose entries it indexes
     # Rebuilt bundle -> the previous bundle it is edited from (the one most of its pages come from)
@@ -128,14 +131,13 @@ def plan_index_work(
     ``previous_bundles`` maps the previous build's bundle names to keys, ``previous_pages`` each URL
     it indexed to (its bundle, the digest of the entry indexed); both empty for a full build.
     """
-    reused: list[tuple[str, str]] = []
+    reused: list[str] = []
     rebuilt: list[tuple[Bundle, dict[str, str]]] = []
     jobs: list[tuple[str, list[RecordView]]] = []
     bases: dict[str, str] = {}
-    by_key = {key: name for name, key in sorted(previous_bundles.items())}
     for bundle in bundles:
-        if bundle.key in by_key:
-            reused.append((bundle.name, by_key[bundle.key]))
+        if previous_bundles.get(bundle.name) == bundle.key:
+            reused.append(bundle.name)
             continue
         sources: dict[str, str] = {}
         fresh = []
@@ -189,12 +191,7 @@ def plan_bundles(records: Sequence[RecordView], cap: int = BUNDLE_CAP) -> list[B
     days = [(day, list(group)) for day, group in itertools.groupby(ordered, key=attrgetter("decided"))]
     slices: list[tuple[str, list[RecordView]]] = []
     _split(days, 0, cap, slices)
-    bundles = [Bundle(name=name, records=tuple(items)) for name, items in slices]
-    tags = Counter(bundle.tag for bundle in bundles)
-    if len(tags) < len(bundles):
-        same = sorted(b.name for b in bundles if tags[b.tag] > 1)
-        raise ValueError(f"search bundles {', '.join(same)} have the same tag: lengthen bundles.TAG_LENGTH")
-    return bundles
+    return [Bundle(name=name, records=tuple(items)) for name, items in slices]
 
 
 def _slice_name(day: dt.date, level: int) -> str:
