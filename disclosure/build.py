@@ -148,6 +148,7 @@ def build_site(
     incremental: bool = True,
     workers: int | None = None,
     background_cleanup: bool = False,
+    exits_after: bool = False,
 ) -> BuildReport:
     """Build the site; raises VerificationError (bad releases) or BuildError, leaving ``out`` untouched.
 
@@ -156,14 +157,22 @@ def build_site(
     the rest; the bytes are the same either way.  Without ``incremental`` the build starts from an
     empty folder and renders everything.
     ``background_cleanup`` leaves deleting a spare the build could not use to a detached process
-    (the CLI's choice).
+    (the CLI's choice).  ``exits_after`` says the caller exits right after (the CLI, which leaves
+    by ``os._exit``): the build's data is then left for the exit to drop, not freed object by
+    object (0.4 s after the swap at 10^5 records).
     """
     thresholds = gc.get_threshold()
     gc.set_threshold(*_GC_THRESHOLDS)
     try:
-        return _build(releases_root, as_of, out, progress, config, incremental, workers, background_cleanup)
+        return _build(
+            releases_root, as_of, out, progress, config, incremental, workers, background_cleanup, exits_after
+        )
     finally:
         gc.set_threshold(*thresholds)
+
+
+# The data of builds whose caller exits right after (build_site's ``exits_after``).
+_LEFT_FOR_EXIT: list[object] = []
 
 
 def _build(
@@ -175,6 +184,7 @@ def _build(
     incremental: bool,
     workers: int | None,
     background_cleanup: bool,
+    exits_after: bool,
 ) -> BuildReport:
     steps = _Steps(progress)
     out = out.absolute()
@@ -331,6 +341,8 @@ def _build(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+    if exits_after:
+        _LEFT_FOR_EXIT.append((previous, spare, site, fold, verification, linked))
     return BuildReport(
         out=out,
         as_of=as_of,

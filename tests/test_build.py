@@ -134,6 +134,19 @@ def test_the_build_runs_with_its_gc_thresholds_and_restores_them(
     assert seen == [build_module._GC_THRESHOLDS] != [before] and gc.get_threshold() == before
 
 
+def test_a_build_whose_caller_exits_leaves_its_data_to_the_exit(site_tree: SiteTree, tmp_path: Path) -> None:
+    """The command line exits right after a build (``os._exit``): freeing the build's objects one by
+    one would only delay it."""
+    left = len(build_module._LEFT_FOR_EXIT)
+    build_site(site_tree.root, AS_OF, tmp_path / "kept")
+    assert len(build_module._LEFT_FOR_EXIT) == left
+    try:
+        build_site(site_tree.root, AS_OF, tmp_path / "left", exits_after=True)
+        assert len(build_module._LEFT_FOR_EXIT) == left + 1
+    finally:
+        del build_module._LEFT_FOR_EXIT[left:]
+
+
 def test_reproducible(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     build_site(site_tree.root, AS_OF, again)
