@@ -161,7 +161,7 @@ def build_site(
     by ``os._exit``): the build's data is then left for the exit to drop, not freed object by
     object (0.4 s after the swap at 10^5 records).
     """
-    thresholds = gc.get_threshold()
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
     gc.set_threshold(*_GC_THRESHOLDS)
     try:
         return _build(
@@ -169,6 +169,19 @@ def build_site(
         )
     finally:
         gc.set_threshold(*thresholds)
+        if not frozen:
+            gc.unfreeze()  # what the build froze (_freeze_for_forks) goes back to the oldest generation
+
+
+def _freeze_for_forks() -> None:
+    """Move every object the build holds so far out of the cyclic GC's reach (``gc.freeze``).
+
+    Why: they live until the build ends, and each full collection walked them all; worse, a
+    collection writes into every object's header, so one in a forked process (routing, the flush's
+    workers, the bundle writers), or in this one while they run, copied each memory page the two
+    shared.  ``build_site`` unfreezes them at the end when its caller had frozen nothing.
+    """
+    gc.freeze()
 
 
 # The data of builds whose caller exits right after (build_site's ``exits_after``).
@@ -229,6 +242,7 @@ def _build(
         """The routing table needs only the bundle plan: it is made beside the rest of the build
         (one core of Python for 10-25 s at 10^5, which would otherwise hold up a daily build)."""
         nonlocal routing
+        _freeze_for_forks()
         newest_first = list(reversed(bundles))
         cache = route_cache(out, generator, fresh=not incremental)
         bases = previous.bundles if previous else {}
@@ -302,6 +316,7 @@ def _build(
             write_state(out, staging, latest_text, state, replaces=previous)
 
         with steps.step("index", "建立搜索索引……"):
+            _freeze_for_forks()  # and what the render added, before the bundle writers are forked
             if compiling is not None:
                 compiling.result()
             kept = spare.bundles if spare else {}

@@ -134,6 +134,39 @@ def test_the_build_runs_with_its_gc_thresholds_and_restores_them(
     assert seen == [build_module._GC_THRESHOLDS] != [before] and gc.get_threshold() == before
 
 
+def test_the_build_freezes_what_it_holds_before_forking_and_unfreezes_it(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forked routing process and bundle writers start with the build's objects frozen out of
+    the cyclic GC (their collections would copy every page they share); afterwards the caller's
+    GC sees them again."""
+    frozen: list[int] = []
+    real = search_index.write_routes
+
+    def write_routes(*args: Any, **kwargs: Any) -> Any:
+        frozen.append(gc.get_freeze_count())  # in the routing process, forked at the bundle plan
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_routes", write_routes)
+    monkeypatch.setattr(build_module, "Beside", lambda task: _Here(task()))  # in this process
+    assert gc.get_freeze_count() == 0
+    build_site(site_tree.root, AS_OF, tmp_path / "build")
+    assert frozen and frozen[0] > 10_000 and gc.get_freeze_count() == 0
+
+
+class _Here:
+    """A ``forks.Beside`` whose work was done on the spot."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+
+    def result(self) -> Any:
+        return self._result
+
+    def stop(self) -> None:
+        pass
+
+
 def test_a_build_whose_caller_exits_leaves_its_data_to_the_exit(site_tree: SiteTree, tmp_path: Path) -> None:
     """The command line exits right after a build (``os._exit``): freeing the build's objects one by
     one would only delay it."""
