@@ -103,10 +103,10 @@ def index_bundles(
     bundles = output.bundles
     keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
     # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
-    edited = {b.name for b, _ in work.rebuilt if b.name in work.bases} - keep
+    stay = keep | {b.name for b, _ in work.rebuilt if b.name in work.bases} | {ROUTE_DIR}
     target.mkdir(exist_ok=True)
     for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
-        if entry.name not in keep | edited and entry.name != ROUTE_DIR:
+        if entry.name not in stay:
             if entry.is_dir(follow_symlinks=False):
                 os.rename(entry.path, discard / entry.name)
             else:

@@ -105,9 +105,10 @@ class IndexWork:
 
     A bundle whose records all kept their search entries is linked from the previous site whole
     where it has the same name there (its pages' fragments carry the name: a part of a day that a
-    new part renumbered is edited from its old self, its pages renamed).  Any other bundle is written anew from indexed pages: those whose entry did not change are taken
-    from the previous site's bundles (``sources`` names the bundle), the rest from ``jobs``: Pagefind
-    runs over just the new or changed entries, packed up to the cap (``sources`` names the job).
+    new part renumbered is edited from its old self, its pages renamed).  Any other bundle is
+    written anew from indexed pages: those whose entry did not change are taken from the previous
+    site's bundles (``sources`` names the bundle), the rest from ``jobs``: Pagefind runs over just
+    the new or changed entries, packed up to the cap (``sources`` names the job).
     Such a bundle is edited from the previous bundle most of its pages come from, when there is
     one (``bases``): that bundle's other pages dropped, the rest added.
     """
