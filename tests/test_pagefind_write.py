@@ -207,10 +207,13 @@ def test_an_edit_into_an_earlier_version_keeps_its_pages_files_and_writes_into_n
     changed = dataclasses.replace(S[3], body=S[3].body + "另查明其拒不改正")
     (page,) = read(pagefind(tmp_path / "changed", [changed], placeholder=False)).values()
     assert _edit(tmp_path / "older", gone, [], tmp_path / "base", page_tag="t")  # last week's
-    links = []
-    monkeypatch.setattr(
-        "disclosure._internal.pagefind_write._link", lambda a, b: links.append(b) or os.link(a, b)
-    )
+    links: list[str] = []
+
+    def link(existing: str, path: str) -> None:
+        links.append(path)
+        os.link(existing, path)
+
+    monkeypatch.setattr("disclosure._internal.pagefind_write._link", link)
     assert _edit(tmp_path / "base", {changed.url}, [page], spare, page_tag="t")
     assert links == []  # every kept page's file, the scripts and the wasm were there already
     expected = read(built.full) | {changed.url: page}
