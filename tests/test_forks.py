@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -170,3 +173,39 @@ def test_a_failing_task_in_a_pool_raises_in_the_caller_and_stops_the_workers(tmp
     for pid_file in tmp_path.iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.name), 0)
+
+
+def test_forked_workers_die_with_the_process_that_forked_them(tmp_path: Path) -> None:
+    """A build killed outright (``kill -9``) must not leave its workers writing into its folders."""
+    pids = tmp_path / "pids"
+    script = f"""
+import multiprocessing, time
+from disclosure._internal.forks import Beside, SharesBeside, TaskPool
+beside = Beside(lambda: time.sleep(60))
+shares = SharesBeside(2, 2, lambda start, stop: time.sleep(60))
+pool = TaskPool(2, time.sleep)
+pool.submit(60)
+time.sleep(0.5)
+open({str(pids)!r}, "w").write(" ".join(str(p.pid) for p in multiprocessing.active_children()))
+time.sleep(60)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    wait_for(pids)
+    time.sleep(0.1)  # the file written whole
+    children = [int(pid) for pid in pids.read_text().split()]
+    assert len(children) == 5
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while (alive := [pid for pid in children if _running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status

@@ -8,9 +8,13 @@ travel; exceptions raised in a child come back to the parent.
 
 from __future__ import annotations
 
+import ctypes
 import heapq
 import multiprocessing
 import multiprocessing.pool
+import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -66,7 +70,7 @@ class SharesBeside(StoppedOnExit, Generic[T]):
         shares = shares or workers
         bounds = [count * i // shares for i in range(shares + 1)]
         # Forked workers inherit the task from their start-up arguments: nothing is pickled.
-        self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task,))
+        self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task, os.getpid()))
         # One share a hand-out: a worker asks for the next only when it has finished the last.
         self._pending = self._pool.starmap_async(_run_share, zip(bounds, bounds[1:], strict=False), 1)
 
@@ -106,7 +110,7 @@ class TaskPool(StoppedOnExit, Generic[A, T]):
         self._done: list[T] = []
         self._failure: BaseException | None = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
-            self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task,))
+            self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task, os.getpid()))
 
     def submit(self, argument: A) -> None:
         if self._pool is None:
@@ -155,9 +159,29 @@ def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float
     return shares
 
 
-def _set_task(task: Callable[..., Any]) -> None:
+def _set_task(task: Callable[..., Any], parent: int) -> None:
     global _TASK
+    _die_with(parent)
     _TASK = task
+
+
+# prctl(2): the signal a process gets when the thread that forked it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """End this forked process when ``parent`` (the process that forked it) ends, however it ends.
+
+    Why: a build killed (``kill -9``, the machine's OOM killer) left its workers writing into its
+    staging folder, and a folder they made again after the next build had cleared it was left
+    beside the site.  Linux only; elsewhere a worker ends once it finds its parent gone.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
 
 
 def _run_share(start: int, stop: int) -> Any:
@@ -188,7 +212,9 @@ class Beside(StoppedOnExit, Generic[T]):
             return
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_send_result, args=(task, sender), daemon=True)  # not pickled
+        self._process = context.Process(  # the task is not pickled
+            target=_send_result, args=(task, sender, os.getpid()), daemon=True
+        )
         self._process.start()
         sender.close()
 
@@ -227,6 +253,7 @@ def _run(task: Callable[[], Any]) -> tuple[bool, Any]:
         return False, exc
 
 
-def _send_result(task: Callable[[], Any], sender: Connection) -> None:
+def _send_result(task: Callable[[], Any], sender: Connection, parent: int) -> None:
+    _die_with(parent)
     sender.send(_run(task))
     sender.close()
