@@ -140,31 +140,17 @@ def test_the_build_freezes_what_it_holds_before_forking_and_unfreezes_it(
     """The forked routing process and bundle writers start with the build's objects frozen out of
     the cyclic GC (their collections would copy every page they share); afterwards the caller's
     GC sees them again."""
-    frozen: list[int] = []
+    frozen = tmp_path / "frozen"
     real = search_index.write_routes
 
     def write_routes(*args: Any, **kwargs: Any) -> Any:
-        frozen.append(gc.get_freeze_count())  # in the routing process, forked at the bundle plan
+        frozen.write_text(str(gc.get_freeze_count()))  # in the routing process, forked at the bundle plan
         return real(*args, **kwargs)
 
     monkeypatch.setattr(build_module, "write_routes", write_routes)
-    monkeypatch.setattr(build_module, "Beside", lambda task: _Here(task()))  # in this process
     assert gc.get_freeze_count() == 0
     build_site(site_tree.root, AS_OF, tmp_path / "build")
-    assert frozen and frozen[0] > 10_000 and gc.get_freeze_count() == 0
-
-
-class _Here:
-    """A ``forks.Beside`` whose work was done on the spot."""
-
-    def __init__(self, result: Any) -> None:
-        self._result = result
-
-    def result(self) -> Any:
-        return self._result
-
-    def stop(self) -> None:
-        pass
+    assert int(frozen.read_text()) > 10_000 and gc.get_freeze_count() == 0
 
 
 def test_a_build_whose_caller_exits_leaves_its_data_to_the_exit(site_tree: SiteTree, tmp_path: Path) -> None:
@@ -489,7 +475,7 @@ def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Pat
     page.unlink()  # a new inode: the served page is safe
     page.write_text("篡改")
     (spare / "entity" / COMPANY[1] / "index.html").unlink()
-    bundle = next(p for p in (spare / "pagefind").iterdir() if p.is_dir() and p.name != "route")
+    bundle = _bundles(spare)[0]
     shutil.rmtree(bundle)
     build_site(site_tree.root, AS_OF, out)
     clean = tmp_path / "clean"
