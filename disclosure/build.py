@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
+import functools
 import gc
 import hashlib
 import json
@@ -28,8 +29,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -316,6 +318,7 @@ def _build(
             write_state(out, staging, latest_text, state, replaces=previous)
 
         with steps.step("index", "建立搜索索引……"):
+            _start_writeback(staging)
             _freeze_for_forks()  # and what the render added, before the bundle writers are forked
             if compiling is not None:
                 compiling.result()
@@ -461,20 +464,39 @@ def _folder_mode() -> int:
     return 0o777 & ~umask
 
 
+@functools.cache
+def _libc_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2), or None where it has none."""
+    return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+
+
 def _sync_filesystem(root: Path) -> None:
     """Flush everything written under ``root`` before the swap makes it visible.
 
     One syncfs(2) on the filesystem costs far less than an fsync per file (tens of thousands
     of them); where syncfs is missing, sync(2) does the same for every filesystem.
     """
-    libc = ctypes.CDLL(None, use_errno=True)
-    syncfs = getattr(libc, "syncfs", None)
+    syncfs = _libc_syncfs()
     fd = os.open(root, os.O_RDONLY)
     try:
         if syncfs is None or syncfs(fd) != 0:
             os.sync()
     finally:
         os.close(fd)
+
+
+def _start_writeback(root: Path) -> None:
+    """Start writing out what the render wrote under ``root``, in a thread, while the index step runs.
+
+    Why: the kernel writes dirty pages back only when they are 30 s old or a tenth of memory, so
+    the swap step's sync waited for all of a build's writes: 0.7-0.8 s of a weekly build at 10^5
+    records, about 400 MB (the data files alone are 200 MB).  The index step adds some 30 MB.
+    The sync before the swap still waits for everything; this only gets most of it out of the way.
+    libc is looked up here: a dlopen in the thread could hold the loader's lock as the bundle
+    writers are forked, and their copy of it would stay locked.
+    """
+    _libc_syncfs()
+    threading.Thread(target=_sync_filesystem, args=(root,), name="writeback", daemon=True).start()
 
 
 _RENAME_EXCHANGE = 2

@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -151,6 +152,35 @@ def test_the_build_freezes_what_it_holds_before_forking_and_unfreezes_it(
     assert gc.get_freeze_count() == 0
     build_site(site_tree.root, AS_OF, tmp_path / "build")
     assert int(frozen.read_text()) > 10_000 and gc.get_freeze_count() == 0
+
+
+def test_the_render_is_written_back_while_the_index_step_runs(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The swap's sync would otherwise wait for every byte the build wrote: a thread starts the
+    write-back of the staging folder when the index step starts, and the sync before the swap
+    still waits for the rest."""
+    calls: list[tuple[str, Path, bool]] = []
+    indexed = threading.Event()
+    real_sync, real_index = build_module._sync_filesystem, build_module.index_bundles
+
+    def sync_filesystem(root: Path) -> None:
+        calls.append((threading.current_thread().name, root, indexed.is_set()))
+        real_sync(root)
+
+    def index_bundles(*args: Any, **kwargs: Any) -> Any:
+        result = real_index(*args, **kwargs)
+        indexed.set()
+        return result
+
+    monkeypatch.setattr(build_module, "_sync_filesystem", sync_filesystem)
+    monkeypatch.setattr(build_module, "index_bundles", index_bundles)
+    build_site(site_tree.root, AS_OF, tmp_path / "site")
+    ((staging, indexed_then),) = [(root, then) for name, root, then in calls if name == "writeback"]
+    assert not indexed_then and staging.name.startswith(".site.building")
+    assert [(root, then) for name, root, then in calls if name == threading.main_thread().name] == [
+        (staging, True)
+    ]
 
 
 def test_a_build_whose_caller_exits_leaves_its_data_to_the_exit(site_tree: SiteTree, tmp_path: Path) -> None:
