@@ -62,8 +62,8 @@ from disclosure.model import Decision, Kind
 from disclosure.release import Release, fsync_dir
 from disclosure.search_index import (
     SHM,
+    IndexStep,
     SearchIndexError,
-    index_bundles,
     make_scratch,
     remove_stale_scratch,
     write_routes,
@@ -251,6 +251,27 @@ def _build(
         routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
 
     compiling: Beside[None] | None = None
+    indexing: IndexStep | None = None
+    workers = workers or min(2, os.cpu_count() or 1)
+
+    def start_index(output: Output) -> None:
+        """The index step starts as soon as the render's pages are written (``IndexStep``), and
+        their write-back to the disk with it (``_start_writeback``)."""
+        nonlocal indexing, discard
+        start = time.perf_counter()
+        _start_writeback(staging)
+        _freeze_for_forks()  # and what the render added, before the bundle writers are forked
+        if compiling is not None:
+            compiling.result()
+        discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+        assert scratch is not None and routing is not None  # the renderer planned the bundles
+        kept = spare.bundles if spare else {}
+        try:
+            indexing = IndexStep(staging, output, out, kept, workers, scratch, discard)
+        except SearchIndexError as exc:
+            raise BuildError(str(exc)) from exc
+        steps.timings["index start"] = time.perf_counter() - start
+
     try:
         # The bundle writers' compiled loop (pagefind_postings) is compiled, or loaded from numba's
         # cache, in a process beside the render: the first build after an install would otherwise
@@ -280,9 +301,10 @@ def _build(
             base_ready=copy.result if copy else None,
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},
-            workers=workers or min(2, os.cpu_count() or 1),
+            workers=workers,
             data_cache=rows,
             bundles_planned=start_routing,
+            pages_written=start_index,
         )
         with steps.step("render", "生成页面……"):
             _run_pelican(site, staging, config)
@@ -318,18 +340,10 @@ def _build(
             write_state(out, staging, latest_text, state, replaces=previous)
 
         with steps.step("index", "建立搜索索引……"):
-            _start_writeback(staging)
-            _freeze_for_forks()  # and what the render added, before the bundle writers are forked
-            if compiling is not None:
-                compiling.result()
-            kept = spare.bundles if spare else {}
-            assert routing is not None  # the renderer planned the bundles
-            discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+            # Started when the pages were written, with the folder for the spare's old bundles.
+            assert indexing is not None and routing is not None and discard is not None
             try:
-                bundles = index_bundles(
-                    staging, result, out, kept, routing, site.workers, scratch, steps.timings, discard,
-                    meanwhile=write_next_state,
-                )  # fmt: skip
+                bundles = indexing.finish(routing, steps.timings, meanwhile=write_next_state)
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
         remove_empty_folders(staging, emptied)
@@ -347,7 +361,7 @@ def _build(
         _delete(discard, scratch, background=background_cleanup)
         scratch = None
     except BaseException:
-        for beside in (routing, copy, compiling):
+        for beside in (indexing, routing, copy, compiling):
             if beside is not None:
                 beside.stop()  # before the folder it writes to goes
         for leftover in (staging, discard):
@@ -420,6 +434,8 @@ def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
     try:
         with contextlib.redirect_stdout(sys.stderr):
             Pelican(settings).run()
+    except BuildError:  # the index step's start (SiteInput.pages_written) says what went wrong
+        raise
     except Exception as exc:
         raise BuildError(f"rendering failed: {type(exc).__name__}: {exc}") from exc
 

@@ -67,96 +67,133 @@ def make_scratch(staging: Path) -> Path:
     return scratch
 
 
-def index_bundles(
-    site_dir: Path,
-    output: Output,
-    previous: Path,
-    kept: dict[str, str],
-    routing: Beside[tuple[int, float]],
-    workers: int,
-    scratch: Path,
-    timings: dict[str, float],
-    discard: Path,
-    meanwhile: Callable[[], object] = lambda: None,
-) -> Counter[str]:
-    """Make pagefind/<bundle>/ for every bundle: kept or linked if unchanged, else edited or written
-    from indexed pages; returns how many were made each way.  ``kept`` names the bundles already
-    in ``site_dir`` (a spare's), with their keys; the spare's other bundles are moved into
-    ``discard`` (a folder on the same file system), which the caller deletes when it suits it:
-    deleting them here took about 1.4 s of a weekly build at 10^5 (some 200 folders of 400 files).
+class IndexStep(StoppedOnExit):
+    """The index step: pagefind/<bundle>/ for every bundle, kept or linked if unchanged, else edited
+    or written from indexed pages.  Started as soon as the render has written its pages (Pagefind's
+    runs and the bundle writers start here), finished by ``finish()``; ``stop()`` it on giving up.
+
+    Why started apart: what the build does between the render's last file and the index step (the
+    flush's bookkeeping, the sitemap, Pelican's end, the files it no longer makes) kept one core
+    idle for 0.7 s of a weekly build at 10^5 records; now the runs and the writers use it.
+
+    ``kept`` names the bundles already in ``site_dir`` (a spare's), with their keys; the spare's
+    other bundles are moved into ``discard`` (a folder on the same file system), which the caller
+    deletes when it suits it: deleting them here took about 1.4 s of a weekly build at 10^5 (some
+    200 folders of 400 files).
 
     Pagefind reads the minimal search entries under INDEX_SOURCE, not the public pages, and only
     the new or changed ones (``IndexWork.jobs``, ``workers`` runs at a time: Pagefind works on one
     core).  Every other bundle is edited from its base, the previous bundle most of its pages were
     in (``edit_bundle``), or written whole by ``write_bundle``, from pages read out of those runs
     and out of the previous site's bundles (those that draw on no run while the runs go on, the
-    rest once they have ended: ``_write_bundles``): the same pages give the same bytes, however
-    they were indexed, so an incremental build equals a clean one.  ``timings`` gets "pagefind"
-    (until the last run ended) and "bundles" (until the last bundle was written), both from the
-    first run's start.  ``meanwhile`` is the caller's own work, done here once the bundles that
-    draw on no run are handed to the writers, before waiting for the runs to end.
+    rest once they have ended: ``_BundleWriters``): the same pages give the same bytes, however
+    they were indexed, so an incremental build equals a clean one.
     """
-    source = scratch / "entries"
-    target = site_dir / "pagefind"
-    jobs_dir = scratch / "jobs"
-    work = output.index_work
-    bundles = output.bundles
-    keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
-    # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
-    stay = keep | {b.name for b, _ in work.rebuilt if b.name in work.bases} | {ROUTE_DIR}
-    target.mkdir(exist_ok=True)
-    for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
-        if entry.name not in stay:
-            if entry.is_dir(follow_symlinks=False):
-                os.rename(entry.path, discard / entry.name)
-            else:
-                os.unlink(entry.path)
-    if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
-        bundles = [Bundle(name="empty", records=())]
-        (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
-        (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
-        run_pagefind(source / "empty", jobs_dir / "empty")
-        pages = _read_bundle(jobs_dir / "empty").values()
-        write_bundle(
-            pages,
-            target / "empty",
-            runtime=jobs_dir / "empty",
-            chunk_size=index_chunk_size,
-            page_tag=bundles[0].tag,
+
+    def __init__(
+        self,
+        site_dir: Path,
+        output: Output,
+        previous: Path,
+        kept: dict[str, str],
+        workers: int,
+        scratch: Path,
+        discard: Path,
+    ) -> None:
+        self._site_dir, self._bundles = site_dir, output.bundles
+        source = scratch / "entries"
+        target = site_dir / "pagefind"
+        jobs_dir = scratch / "jobs"
+        work = output.index_work
+        bundles = output.bundles
+        keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
+        # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
+        stay = keep | {b.name for b, _ in work.rebuilt if b.name in work.bases} | {ROUTE_DIR}
+        target.mkdir(exist_ok=True)
+        for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
+            if entry.name not in stay:
+                if entry.is_dir(follow_symlinks=False):
+                    os.rename(entry.path, discard / entry.name)
+                else:
+                    os.unlink(entry.path)
+        if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
+            self._bundles = [Bundle(name="empty", records=())]
+            (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
+            (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
+            run_pagefind(source / "empty", jobs_dir / "empty")
+            pages = _read_bundle(jobs_dir / "empty").values()
+            write_bundle(
+                pages,
+                target / "empty",
+                runtime=jobs_dir / "empty",
+                chunk_size=index_chunk_size,
+                page_tag=self._bundles[0].tag,
+            )
+        for name in work.reused:
+            if name not in keep:
+                _link_tree(previous / "pagefind" / name, target / name)
+        rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
+        self.made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
+        self._rebuilt = bool(rebuilt)
+        self._start = time.perf_counter()
+        self._runs = PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers))
+        self._writers: _BundleWriters | None = None
+        try:
+            locations = {name: jobs_dir / name for name, _ in work.jobs}
+            for _bundle, sources in rebuilt:
+                for where in set(sources.values()) - set(locations):
+                    locations[where] = previous / "pagefind" / where
+            self._writers = _BundleWriters(rebuilt, work.bases, locations, target, workers, self._runs.names)
+        except BaseException:
+            self.stop()
+            raise
+
+    def finish(
+        self,
+        routing: Beside[tuple[int, float]],
+        timings: dict[str, float],
+        meanwhile: Callable[[], object] = lambda: None,
+    ) -> Counter[str]:
+        """Wait for the runs and the writers, write bundles.json; returns how many bundles were made
+        each way.  ``timings`` gets "pagefind" (until the last run ended) and "bundles" (until the
+        last bundle was written), both from the first run's start.  ``meanwhile`` is the caller's
+        own work, done here before waiting for the runs to end.
+        """
+        assert self._writers is not None
+        try:
+
+            def runs_ended() -> None:
+                meanwhile()
+                self._runs.wait()
+                timings["pagefind"] = time.perf_counter() - self._start  # for the benchmark
+
+            self.made.update(self._writers.finish(runs_ended))
+        finally:
+            self.stop()
+        if self._rebuilt:
+            timings["bundles"] = time.perf_counter() - self._start
+        start = time.perf_counter()
+        shards, timings["routing"] = routing.result()
+        timings["routing wait"] = time.perf_counter() - start
+        newest_first = list(reversed(self._bundles))
+        (self._site_dir / INDEX_SOURCE).unlink()
+        listing = {
+            "bundles": [
+                {"name": b.name, "path": b.path, "count": len(b.records), "tag": b.tag} for b in newest_first
+            ],
+            "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": shards},
+        }
+        replace_file(
+            self._site_dir / "pagefind" / "bundles.json",
+            (json.dumps(listing, separators=(",", ":")) + "\n").encode(),
         )
-    for name in work.reused:
-        if name not in keep:
-            _link_tree(previous / "pagefind" / name, target / name)
-    rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
-    made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
-    start = time.perf_counter()
-    with PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers)) as runs:
+        return self.made
 
-        def runs_ended() -> None:
-            meanwhile()
-            runs.wait()
-            timings["pagefind"] = time.perf_counter() - start  # the index step's parts, for the benchmark
-
-        locations = {name: jobs_dir / name for name, _ in work.jobs}
-        for _bundle, sources in rebuilt:
-            for where in set(sources.values()) - set(locations):
-                locations[where] = previous / "pagefind" / where
-        made.update(_write_bundles(rebuilt, work.bases, locations, target, workers, runs.names, runs_ended))
-    if rebuilt:
-        timings["bundles"] = time.perf_counter() - start
-    start = time.perf_counter()
-    shards, timings["routing"] = routing.result()
-    timings["routing wait"] = time.perf_counter() - start
-    newest_first = list(reversed(bundles))
-    (site_dir / INDEX_SOURCE).unlink()
-    listing = {
-        "bundles": [
-            {"name": b.name, "path": b.path, "count": len(b.records), "tag": b.tag} for b in newest_first
-        ],
-        "route": {"path": f"/pagefind/{ROUTE_DIR}/", "shards": shards},
-    }
-    replace_file(target / "bundles.json", (json.dumps(listing, separators=(",", ":")) + "\n").encode())
-    return made
+    def stop(self) -> None:
+        """Stop the writers and the runs still going; harmless once they have ended."""
+        if self._writers is not None:
+            self._writers.stop()
+        self._runs.stop()
 
 
 def write_routes(
@@ -258,92 +295,114 @@ def _routed_text(cached: list[str]) -> RoutedRecord:
     return RoutedRecord(tuple(cached[1:]), cached[0])
 
 
-def _write_bundles(
-    rebuilt: list[tuple[Bundle, dict[str, str]]],
-    bases: Mapping[str, tuple[str, tuple[str, ...]]],
-    locations: dict[str, Path],
-    target: Path,
-    workers: int,
-    runs: Set[str] = frozenset(),
-    runs_ended: Callable[[], object] = lambda: None,
-) -> Counter[str]:
-    """Write the rebuilt bundles, in ``workers`` forked processes (reading and encoding is Python);
-    returns how many were edited from their base, carved out of a source, and written whole.
+class _BundleWriters(StoppedOnExit):
+    """The rebuilt bundles, written in ``workers`` forked processes (reading and encoding is
+    Python), started here; ``finish()`` returns how many were edited from their base, carved out of
+    a source, and written whole.
 
-    ``runs`` are the sources still being made by Pagefind; ``runs_ended`` waits until they are.
-    The bundles that draw on none (a weekly build at 10^5: 82 of 217, which only lost records) are
-    handed to the writers at once, and written while Pagefind runs on one core; the rest once every
-    run has ended.  (Handing each bundle over as its runs ended slowed a full build, whose runs keep
-    both cores busy: index step 119 s against 100-108 s.)  The writers take runs of neighbouring
-    bundles, which draw on the same few sources, as they come free; each keeps what it read of the
-    last ``KEPT_SOURCES`` sources (a weekly build's new entries are in one or two Pagefind runs
-    that most bundles draw on, a few pages each, and reading one takes a second).  A bundle with a
-    base is edited from it (``edit_bundle``): only its pages from elsewhere are read.  A bundle
-    without one (a full build's every bundle, a weekly build's newest) is carved the same way out
-    of the source most of its pages come from, a Pagefind run that also indexed its neighbours:
-    reading the run's pages and writing them whole took twice as long.
+    ``runs`` are the sources still being made by Pagefind.  The bundles that draw on none (a weekly
+    build at 10^5: 82 of 217, which only lost records) are handed to the writers at once, and
+    written while Pagefind runs on one core; the rest once every run has ended.  (Handing each
+    bundle over as its runs ended slowed a full build, whose runs keep both cores busy: index step
+    119 s against 100-108 s.)  The writers take runs of neighbouring bundles, which draw on the same
+    few sources, as they come free; each keeps what it read of the last ``KEPT_SOURCES`` sources (a
+    weekly build's new entries are in one or two Pagefind runs that most bundles draw on, a few
+    pages each, and reading one takes a second).  A bundle with a base is edited from it
+    (``edit_bundle``): only its pages from elsewhere are read.  A bundle without one (a full
+    build's every bundle, a weekly build's newest) is carved the same way out of the source most of
+    its pages come from, a Pagefind run that also indexed its neighbours: reading the run's pages
+    and writing them whole took twice as long.
     """
-    made: Counter[str] = Counter()
-    if not rebuilt:
-        runs_ended()
-        return made
-    read: dict[str, dict[str, IndexedPage]] = {}  # each writer's own, most recently used last
-    numbered: dict[str, list[str] | None] = {}  # sources' URLs by page number, the same way
 
-    def source(where: str) -> dict[str, IndexedPage]:
-        read[where] = read.pop(where) if where in read else _read_bundle(locations[where])
-        return read[where]
+    def __init__(
+        self,
+        rebuilt: list[tuple[Bundle, dict[str, str]]],
+        bases: Mapping[str, tuple[str, tuple[str, ...]]],
+        locations: dict[str, Path],
+        target: Path,
+        workers: int,
+        runs: Set[str] = frozenset(),
+    ) -> None:
+        self._writers: TaskPool[tuple[int, ...], Counter[str]] | None = None
+        self._rest: list[tuple[int, ...]] = []
+        if not rebuilt:
+            return
+        read: dict[str, dict[str, IndexedPage]] = {}  # each writer's own, most recently used last
+        numbered: dict[str, list[str] | None] = {}  # sources' URLs by page number, the same way
 
-    def page_order(where: str) -> list[str] | None:
-        numbered[where] = numbered.pop(where) if where in numbered else _page_urls(locations[where])
-        return numbered[where]
+        def source(where: str) -> dict[str, IndexedPage]:
+            read[where] = read.pop(where) if where in read else _read_bundle(locations[where])
+            return read[where]
 
-    def write(positions: tuple[int, ...]) -> Counter[str]:
-        made: Counter[str] = Counter()
-        for number in positions:
-            bundle, sources = rebuilt[number]
-            how, (base, urls) = "edited", bases.get(bundle.name, ("", ()))
-            if not base:
-                how, base = "carved", _most_common(sources.values())
-                order = page_order(base)
-                base, urls = (base, tuple(order)) if order is not None else ("", ())
-            added = [source(where)[url] for url, where in sources.items() if where != base]
-            folder = target / bundle.name
-            drop = {url for url in urls if sources.get(url) != base}
-            if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
-                made[how] += 1
-            else:
-                if folder.exists():  # a spare's version it could not be edited from
-                    shutil.rmtree(folder)
-                added += [source(where)[url] for url, where in sources.items() if where == base]
-                # A run's output has the whole runtime (every language's wasm); a bundle, its own.
-                runtime = min(sources.values(), key=lambda where: (where not in runs, where != base, where))
-                write_bundle(
-                    added,
-                    folder,
-                    runtime=locations[runtime],
-                    chunk_size=index_chunk_size,
-                    page_tag=bundle.tag,
-                )
-                made["written"] += 1
-            _forget_oldest(read)
-            _forget_oldest(numbered)
-        return made
+        def page_order(where: str) -> list[str] | None:
+            numbered[where] = numbered.pop(where) if where in numbered else _page_urls(locations[where])
+            return numbered[where]
 
-    drawn = [set(sources.values()) - {bases.get(bundle.name, ("",))[0]} for bundle, sources in rebuilt]
-    costs = [_write_cost(sources, bases.get(bundle.name, ("",))[0]) for bundle, sources in rebuilt]
-    free = [number for number, sources in enumerate(drawn) if not sources & runs]
-    warm_postings()  # once, before the forks: each would load the compiled loop again
-    with TaskPool(workers, write) as writers:
-        for task in _tasks(free, drawn, workers, costs):
-            writers.submit(task)
-        runs_ended()
+        def write(positions: tuple[int, ...]) -> Counter[str]:
+            made: Counter[str] = Counter()
+            for number in positions:
+                bundle, sources = rebuilt[number]
+                how, (base, urls) = "edited", bases.get(bundle.name, ("", ()))
+                if not base:
+                    how, base = "carved", _most_common(sources.values())
+                    order = page_order(base)
+                    base, urls = (base, tuple(order)) if order is not None else ("", ())
+                added = [source(where)[url] for url, where in sources.items() if where != base]
+                folder = target / bundle.name
+                drop = {url for url in urls if sources.get(url) != base}
+                if base and _edit_bundle(locations[base], urls, drop, added, folder, bundle.tag):
+                    made[how] += 1
+                else:
+                    if folder.exists():  # a spare's version it could not be edited from
+                        shutil.rmtree(folder)
+                    added += [source(where)[url] for url, where in sources.items() if where == base]
+                    # A run's output has the whole runtime (every language's wasm); a bundle, its own.
+                    runtime = min(
+                        sources.values(), key=lambda where: (where not in runs, where != base, where)
+                    )
+                    write_bundle(
+                        added,
+                        folder,
+                        runtime=locations[runtime],
+                        chunk_size=index_chunk_size,
+                        page_tag=bundle.tag,
+                    )
+                    made["written"] += 1
+                _forget_oldest(read)
+                _forget_oldest(numbered)
+            return made
+
+        drawn = [set(sources.values()) - {bases.get(bundle.name, ("",))[0]} for bundle, sources in rebuilt]
+        costs = [_write_cost(sources, bases.get(bundle.name, ("",))[0]) for bundle, sources in rebuilt]
+        free = [number for number, sources in enumerate(drawn) if not sources & runs]
         rest = [number for number, sources in enumerate(drawn) if sources & runs]
-        for task in _tasks(rest, drawn, workers, costs):
-            writers.submit(task)
-        for counts in writers.results():
-            made.update(counts)
+        self._rest = _tasks(rest, drawn, workers, costs)
+        warm_postings()  # once, before the forks: each would load the compiled loop again
+        self._writers = TaskPool(workers, write)
+        try:
+            for task in _tasks(free, drawn, workers, costs):
+                self._writers.submit(task)
+        except BaseException:
+            self.stop()
+            raise
+
+    def finish(self, runs_ended: Callable[[], object] = lambda: None) -> Counter[str]:
+        """``runs_ended`` waits until the runs have ended; then the rest are handed over."""
+        made: Counter[str] = Counter()
+        if self._writers is None:
+            runs_ended()
+            return made
+        with self._writers as writers:
+            runs_ended()
+            for task in self._rest:
+                writers.submit(task)
+            for counts in writers.results():
+                made.update(counts)
         return made
+
+    def stop(self) -> None:
+        if self._writers is not None:
+            self._writers.stop()
 
 
 def _forget_oldest(kept: dict[str, Any]) -> None:

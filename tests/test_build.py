@@ -154,6 +154,31 @@ def test_the_build_freezes_what_it_holds_before_forking_and_unfreezes_it(
     assert int(frozen.read_text()) > 10_000 and gc.get_freeze_count() == 0
 
 
+def test_the_index_step_starts_as_soon_as_the_pages_are_written(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind's runs and the bundle writers start when the flush has written the pages, not after
+    the render's bookkeeping (the sitemap, Pelican's end, the files no longer made): a core was idle
+    for that long."""
+    seen: list[tuple[bool, bool]] = []
+    rendered = threading.Event()
+    real_start, real_render = search_index.IndexStep.__init__, build_module._run_pelican
+
+    def start(self: search_index.IndexStep, site_dir: Path, *args: Any, **kwargs: Any) -> None:
+        seen.append((rendered.is_set(), (site_dir / "sitemap.xml").exists()))
+        real_start(self, site_dir, *args, **kwargs)
+
+    def run_pelican(*args: Any, **kwargs: Any) -> None:
+        real_render(*args, **kwargs)
+        rendered.set()
+
+    monkeypatch.setattr(search_index.IndexStep, "__init__", start)
+    monkeypatch.setattr(build_module, "_run_pelican", run_pelican)
+    report = build_site(site_tree.root, AS_OF, tmp_path / "site")
+    assert seen == [(False, False)]
+    assert report.timings["index start"] > 0 and (tmp_path / "site" / "sitemap.xml").is_file()
+
+
 def test_the_render_is_written_back_while_the_index_step_runs(
     site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -162,19 +187,19 @@ def test_the_render_is_written_back_while_the_index_step_runs(
     still waits for the rest."""
     calls: list[tuple[str, Path, bool]] = []
     indexed = threading.Event()
-    real_sync, real_index = build_module._sync_filesystem, build_module.index_bundles
+    real_sync, real_finish = build_module._sync_filesystem, search_index.IndexStep.finish
 
     def sync_filesystem(root: Path) -> None:
         calls.append((threading.current_thread().name, root, indexed.is_set()))
         real_sync(root)
 
-    def index_bundles(*args: Any, **kwargs: Any) -> Any:
-        result = real_index(*args, **kwargs)
+    def finish(self: search_index.IndexStep, *args: Any, **kwargs: Any) -> Any:
+        result = real_finish(self, *args, **kwargs)
         indexed.set()
         return result
 
     monkeypatch.setattr(build_module, "_sync_filesystem", sync_filesystem)
-    monkeypatch.setattr(build_module, "index_bundles", index_bundles)
+    monkeypatch.setattr(search_index.IndexStep, "finish", finish)
     build_site(site_tree.root, AS_OF, tmp_path / "site")
     ((staging, indexed_then),) = [(root, then) for name, root, then in calls if name == "writeback"]
     assert not indexed_then and staging.name.startswith(".site.building")

@@ -217,7 +217,8 @@ def test_a_bundle_writer_reads_each_source_once(
         )
     ]
     locations = {"job-1": built.fresh, "full": built.full}
-    made = search_index._write_bundles(rebuilt, {}, locations, tmp_path, workers=1)
+    with search_index._BundleWriters(rebuilt, {}, locations, tmp_path, workers=1) as writers:
+        made = writers.finish()
     assert made == {"carved": 3}
     assert sorted(reads) == sorted(
         [("_page_urls", built.fresh), ("_page_urls", built.full), ("_read_bundle", built.fresh)]
@@ -251,7 +252,8 @@ def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(
     ]
     with PagefindRuns(["job-1"], tmp_path / "entries", tmp_path / "jobs") as runs:
         locations = {"full": built.full, "job-1": tmp_path / "jobs" / "job-1"}
-        made = search_index._write_bundles(rebuilt, {}, locations, out, 2, runs.names, runs.wait)
+        with search_index._BundleWriters(rebuilt, {}, locations, out, 2, runs.names) as writers:
+            made = writers.finish(runs.wait)
     assert made == {"carved": 2}
     assert sorted(read_bundle_pages(out / "early")) == old
     assert sorted(read_bundle_pages(out / "late")) == sorted(entry.url for entry in S[:10])

@@ -91,6 +91,9 @@ class SiteInput:
     # Waits until the output folder holds ``base`` (files linked into it beside the render's
     # first steps, when the build has no spare); called before any of them is checked.
     base_ready: Callable[[], object] | None = None
+    # Called with the output once the flush has written its pages (the search entries among them),
+    # before the renderer's bookkeeping and the sitemap: the build starts the index step then.
+    pages_written: Callable[[Output], object] | None = None
     result: Output | None = None  # filled in by the renderer
 
 
@@ -138,8 +141,10 @@ class Output:
     reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
-    # What flush waits for before it checks ``base`` (SiteInput.base_ready).
+    # What flush waits for before it checks ``base`` (SiteInput.base_ready), and what it calls
+    # once its pages are written (SiteInput.pages_written).
     base_ready: Callable[[], object] | None = None
+    pages_written: Callable[[Output], object] | None = None
     # Parts of the render, in seconds, for the build's log: "views" (the published records' views),
     # "pages" (flush: the reuse checks and the renders in worker processes).
     timings: dict[str, float] = field(default_factory=dict)
@@ -216,6 +221,8 @@ class Output:
             return made, linked
 
         done = split_over_forks(shares, workers, work, shares=shares)  # one share: run here
+        if self.pages_written is not None:
+            self.pages_written(self)
         made = {relative for share_made, _ in done for relative in share_made}
         linked = {relative for _, share_linked in done for relative in share_linked}
         base, reusable, reused = self.base, self.reusable, self.reused
