@@ -72,7 +72,7 @@ from disclosure.site.bundles import (
     Bundle,
     indexed_pages,
 )
-from disclosure.site.render import INDEX_SOURCE, Output, Reusable, SiteInput, altered_files
+from disclosure.site.render import INDEX_SOURCE, Output, Reusable, SiteInput
 from disclosure.site.routing import ROUTE_DIR
 from disclosure.tally import Tallier
 from disclosure.verify import (
@@ -237,7 +237,7 @@ def _build(
     routing: Beside[tuple[int, float]] | None = None
     # Without a spare, the previous site's files are linked into the staging folder beside the
     # render's first steps, which keep one core busy: the folder then starts as a spare would.
-    copy: Beside[None] | None = None
+    copy: Beside[int] | None = None
     linked: dict[str, Reusable] = {}  # what it links: the previous site's keyed files
 
     def start_routing(bundles: Sequence[Bundle]) -> None:
@@ -251,7 +251,6 @@ def _build(
         routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
 
     compiling: Beside[None] | None = None
-    checking: Beside[set[str]] | None = None  # the spare's files, stat'ed beside the render
     indexing: IndexStep | None = None
     workers = workers or min(2, os.cpu_count() or 1)
 
@@ -279,27 +278,14 @@ def _build(
         # compile it in the index step (6-10 s of one core).
         compiling = Beside(warm_postings)
         emptied: set[str] = set()  # folders that lost files, removed at the end if empty
-        base_ready: Callable[[], set[str] | None] | None = None
         if spare is not None:
             with steps.step("spare", "整理上次替换下的网站……"):
                 os.rename(spare_dir, staging)  # over the empty folder: the spare is now this build's
                 assert spare_tree is not None
                 emptied = _remove_untracked(staging, spare, *spare_tree)
-                # Its files are checked (a stat each) beside the views and the plan, which keep
-                # one core busy; the flush then reuses them without a stat of its own.
-                _freeze_for_forks()
-                spare_files = spare.files
-                checking = Beside(lambda: altered_files(staging, spare_files))
-                base_ready = checking.result
         elif previous is not None:
             linked = previous.files
-
-            def link_previous() -> None:
-                link_files(out, staging, linked)
-
-            copy = Beside(link_previous)
-            base_ready = copy.result
-
+            copy = Beside(lambda: link_files(out, staging, linked))
         scratch = make_scratch(staging)
         rows = data_cache(out, generator, fresh=not incremental)
         rows.mkdir(parents=True, exist_ok=True)
@@ -312,7 +298,7 @@ def _build(
             previous=out if previous else None,
             reusable=previous.files if previous else {},
             base=spare.files if spare else linked,
-            base_ready=base_ready,
+            base_ready=copy.result if copy else None,
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},
             workers=workers,
@@ -375,7 +361,7 @@ def _build(
         _delete(discard, scratch, background=background_cleanup)
         scratch = None
     except BaseException:
-        for beside in (indexing, routing, copy, checking, compiling):
+        for beside in (indexing, routing, copy, compiling):
             if beside is not None:
                 beside.stop()  # before the folder it writes to goes
         for leftover in (staging, discard):
@@ -421,7 +407,7 @@ def generator_fingerprint(config: Path) -> str:
 def _remove_untracked(tree: Path, spare: TreeState, files: list[str], folders: list[str]) -> set[str]:
     """Remove the spare's files (``files``, listed with its ``folders``) that its state does not key
     (Pelican's pages, the theme, unkeyed pages: all written afresh) before anything is written;
-    returns their folders.  Its search bundles are sorted out by ``search_index.IndexStep``."""
+    returns their folders.  Its search bundles are sorted out by ``search_index.index_bundles``."""
     emptied = remove_files(tree, (relative for relative in files if relative not in spare.files))
     holding = {os.path.dirname(relative) for relative in files}
     return emptied | {folder for folder in folders if folder not in holding}  # and those with no file

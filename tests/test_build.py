@@ -538,28 +538,6 @@ def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Pat
     assert tree_state(out) == tree_state(clean)
 
 
-def test_the_spare_s_files_are_checked_beside_the_render_not_one_by_one_in_the_flush(
-    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each of the spare's files is stat'ed in a process beside the views and the bundle plan
-    (``render.altered_files``), which keep one core busy; the flush then keeps them without a stat
-    of its own (one worker: the flush runs in this process, where the stats are counted)."""
-    out = tmp_path / "build"
-    build_site(site_tree.root, AS_OF.replace(day=17), out)
-    build_site(site_tree.root, AS_OF, out)
-    stat_here: list[str] = []
-    real = render_module._made_as
-
-    def made_as(path: str, known: render_module.Reusable) -> bool:
-        stat_here.append(path)
-        return real(path, known)
-
-    monkeypatch.setattr(render_module, "_made_as", made_as)
-    report = build_site(site_tree.root, AS_OF, out, workers=1)
-    assert report.reused > 50
-    assert [path for path in stat_here if "/.build.building" in path] == []
-
-
 def test_the_site_folder_has_a_new_folder_s_mode(site_tree: SiteTree, tmp_path: Path) -> None:
     """Not mkdtemp's 0700: a web server running as another user must be able to read the site."""
     (tmp_path / "plain").mkdir()

@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -89,10 +89,8 @@ class SiteInput:
     # build starts the routing table then, which needs nothing else.
     bundles_planned: Callable[[Sequence[Bundle]], None] | None = None
     # Waits until the output folder holds ``base`` (files linked into it beside the render's
-    # first steps, when the build has no spare), and gives those of its files found not as their
-    # build made them (``altered_files``, run beside the render's first steps on a spare), or None
-    # when none were checked; called before any of them is reused.
-    base_ready: Callable[[], Set[str] | None] | None = None
+    # first steps, when the build has no spare); called before any of them is checked.
+    base_ready: Callable[[], object] | None = None
     # Called with the output once the flush has written its pages (the search entries among them),
     # before the renderer's bookkeeping and the sitemap: the build starts the index step then.
     pages_written: Callable[[Output], object] | None = None
@@ -145,14 +143,11 @@ class Output:
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
     # What flush waits for before it checks ``base`` (SiteInput.base_ready), and what it calls
     # once its pages are written (SiteInput.pages_written).
-    base_ready: Callable[[], Set[str] | None] | None = None
+    base_ready: Callable[[], object] | None = None
     pages_written: Callable[[Output], object] | None = None
     # Parts of the render, in seconds, for the build's log: "views" (the published records' views),
     # "pages" (flush: the reuse checks and the renders in worker processes).
     timings: dict[str, float] = field(default_factory=dict)
-    # The files of ``base`` found not as first made, when base_ready checked them all: the others
-    # are kept without a stat of their own.
-    altered_base: Set[str] | None = None
 
     def write(
         self,
@@ -196,7 +191,7 @@ class Output:
         """
         start = time.perf_counter()
         if self.base_ready is not None:
-            self.altered_base = self.base_ready()
+            self.base_ready()
         workers = max(1, workers)
         count = len(self.pending)
         enough = count >= 200 or len(self.unchanged) >= 2000
@@ -248,10 +243,8 @@ class Output:
         key = self.keys[relative]
         target = f"{self.root}/{relative}"
         kept = self.base.get(relative)
-        if kept is not None and kept.key == key:
-            altered = self.altered_base
-            if relative not in altered if altered is not None else _made_as(target, kept):
-                return "kept"
+        if kept is not None and kept.key == key and _made_as(target, kept):
+            return "kept"
         known = self.reusable.get(relative)
         if self.previous is None or known is None or known.key != key:
             return None
@@ -311,16 +304,6 @@ def _write_file(path: Path, data: bytes | Iterator[bytes]) -> None:
     except FileNotFoundError:  # before any of ``data`` is taken
         _make_parent(str(path))
         rewrite_file(path, data)
-
-
-def altered_files(root: Path, files: Mapping[str, Reusable]) -> set[str]:
-    """Those of ``files`` (relative to ``root``) that are not as their build made them.
-
-    Why apart: a build runs it on its spare in a process beside the render's first steps, which
-    keep one core busy, instead of a stat a file in the flush, where both are (a weekly build at
-    10^5 keeps some 240,000 of the spare's files).
-    """
-    return {relative for relative, known in files.items() if not _made_as(f"{root}/{relative}", known)}
 
 
 def _made_as(path: str, known: Reusable) -> bool:
