@@ -505,8 +505,9 @@ def _start_writeback(root: Path) -> None:
     """Start writing out what the render wrote under ``root``, in a thread, while the index step runs.
 
     Why: the kernel writes dirty pages back only when they are 30 s old or a tenth of memory, so
-    the swap step's sync waited for all of a build's writes: 0.7-0.8 s of a weekly build at 10^5
-    records, about 400 MB (the data files alone are 200 MB).  The index step adds some 30 MB.
+    the swap step's sync waited for all of a build's writes: at 10^5 records 0.4 s of a steady
+    weekly build and 1.0-1.1 s of the first, whose render writes some 400 MB (the data files 200 MB
+    of them); the index step adds some 30 MB.
     The sync before the swap still waits for everything; this only gets most of it out of the way.
     libc is looked up here: a dlopen in the thread could hold the loader's lock as the bundle
     writers are forked, and their copy of it would stay locked.

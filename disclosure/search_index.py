@@ -105,6 +105,29 @@ class IndexStep(StoppedOnExit):
         target = site_dir / "pagefind"
         jobs_dir = scratch / "jobs"
         work = output.index_work
+        # The runs first: they need only the entries, and the spare's bundles sorted out, the
+        # reused ones linked (20,000 links in a first weekly build at 10^5) go on beside them.
+        self._start = time.perf_counter()
+        self._runs = PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers))
+        self._writers: _BundleWriters | None = None
+        try:
+            self._start_writers(target, output, previous, kept, workers, source, jobs_dir, discard)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_writers(
+        self,
+        target: Path,
+        output: Output,
+        previous: Path,
+        kept: dict[str, str],
+        workers: int,
+        source: Path,
+        jobs_dir: Path,
+        discard: Path,
+    ) -> None:
+        work = output.index_work
         bundles = output.bundles
         keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
         # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
@@ -135,18 +158,11 @@ class IndexStep(StoppedOnExit):
         rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
         self.made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
         self._rebuilt = bool(rebuilt)
-        self._start = time.perf_counter()
-        self._runs = PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers))
-        self._writers: _BundleWriters | None = None
-        try:
-            locations = {name: jobs_dir / name for name, _ in work.jobs}
-            for _bundle, sources in rebuilt:
-                for where in set(sources.values()) - set(locations):
-                    locations[where] = previous / "pagefind" / where
-            self._writers = _BundleWriters(rebuilt, work.bases, locations, target, workers, self._runs.names)
-        except BaseException:
-            self.stop()
-            raise
+        locations = {name: jobs_dir / name for name, _ in work.jobs}
+        for _bundle, sources in rebuilt:
+            for where in set(sources.values()) - set(locations):
+                locations[where] = previous / "pagefind" / where
+        self._writers = _BundleWriters(rebuilt, work.bases, locations, target, workers, self._runs.names)
 
     def finish(
         self,
