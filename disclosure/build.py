@@ -264,7 +264,7 @@ def _build(
         if compiling is not None:
             compiling.result()
         discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
-        assert scratch is not None and routing is not None  # the renderer planned the bundles
+        assert scratch is not None
         kept = spare.bundles if spare else {}
         try:
             indexing = IndexStep(staging, output, out, kept, workers, scratch, discard)

@@ -111,58 +111,44 @@ class IndexStep(StoppedOnExit):
         self._runs = PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers))
         self._writers: _BundleWriters | None = None
         try:
-            self._start_writers(target, output, previous, kept, workers, source, jobs_dir, discard)
+            bundles = output.bundles
+            keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
+            # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
+            stay = keep | {b.name for b, _ in work.rebuilt if b.name in work.bases} | {ROUTE_DIR}
+            target.mkdir(exist_ok=True)
+            for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
+                if entry.name not in stay:
+                    if entry.is_dir(follow_symlinks=False):
+                        os.rename(entry.path, discard / entry.name)
+                    else:
+                        os.unlink(entry.path)
+            if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
+                self._bundles = [Bundle(name="empty", records=())]
+                (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
+                (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
+                run_pagefind(source / "empty", jobs_dir / "empty")
+                pages = _read_bundle(jobs_dir / "empty").values()
+                write_bundle(
+                    pages,
+                    target / "empty",
+                    runtime=jobs_dir / "empty",
+                    chunk_size=index_chunk_size,
+                    page_tag=self._bundles[0].tag,
+                )
+            for name in work.reused:
+                if name not in keep:
+                    _link_tree(previous / "pagefind" / name, target / name)
+            rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
+            self.made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
+            self._rebuilt = bool(rebuilt)
+            locations = {name: jobs_dir / name for name, _ in work.jobs}
+            for _bundle, sources in rebuilt:
+                for where in set(sources.values()) - set(locations):
+                    locations[where] = previous / "pagefind" / where
+            self._writers = _BundleWriters(rebuilt, work.bases, locations, target, workers, self._runs.names)
         except BaseException:
             self.stop()
             raise
-
-    def _start_writers(
-        self,
-        target: Path,
-        output: Output,
-        previous: Path,
-        kept: dict[str, str],
-        workers: int,
-        source: Path,
-        jobs_dir: Path,
-        discard: Path,
-    ) -> None:
-        work = output.index_work
-        bundles = output.bundles
-        keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
-        # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
-        stay = keep | {b.name for b, _ in work.rebuilt if b.name in work.bases} | {ROUTE_DIR}
-        target.mkdir(exist_ok=True)
-        for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
-            if entry.name not in stay:
-                if entry.is_dir(follow_symlinks=False):
-                    os.rename(entry.path, discard / entry.name)
-                else:
-                    os.unlink(entry.path)
-        if not bundles:  # nothing published: one bundle with the placeholder only, so search still loads
-            self._bundles = [Bundle(name="empty", records=())]
-            (source / "empty" / PLACEHOLDER_DIR).mkdir(parents=True)
-            (source / "empty" / PLACEHOLDER_DIR / "index.html").write_text(PLACEHOLDER_PAGE)
-            run_pagefind(source / "empty", jobs_dir / "empty")
-            pages = _read_bundle(jobs_dir / "empty").values()
-            write_bundle(
-                pages,
-                target / "empty",
-                runtime=jobs_dir / "empty",
-                chunk_size=index_chunk_size,
-                page_tag=self._bundles[0].tag,
-            )
-        for name in work.reused:
-            if name not in keep:
-                _link_tree(previous / "pagefind" / name, target / name)
-        rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
-        self.made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
-        self._rebuilt = bool(rebuilt)
-        locations = {name: jobs_dir / name for name, _ in work.jobs}
-        for _bundle, sources in rebuilt:
-            for where in set(sources.values()) - set(locations):
-                locations[where] = previous / "pagefind" / where
-        self._writers = _BundleWriters(rebuilt, work.bases, locations, target, workers, self._runs.names)
 
     def finish(
         self,
