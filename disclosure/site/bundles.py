@@ -39,6 +39,9 @@ from disclosure.site.views import RecordView, cut_by_content
 # A query loads the metadata of every bundle it merges (about 8.6 bytes a page), and a name's few
 # matches are spread over as many bundles: at 10^5 records, 1,500 a bundle instead of 3,000 cut a
 # ten-result name's transfer from 576 to 389 KB and the slowest golden query from 1.45 to 0.71 s.
+# Smaller is not better: 130 (1,050 bundles at 10^5) edited half the pages in a weekly build but
+# took longer (17.0 s against 12.5-13.9), and the search page loaded 60-80 KB more before its first
+# results (docs/benchmarks.md, session 26).
 BUNDLE_CAP = 1500
 # Index chunks of the exact pass's words (locations, as Pagefind counts them): a twentieth of
 # Pagefind's default, since a query loads a chunk for each of its words in each bundle it merges.
