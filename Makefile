@@ -37,7 +37,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: setup
-	$(BIN)/ruff check disclosure tests
+	$(BIN)/ruff check disclosure tests scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 

@@ -431,9 +431,8 @@ def measure_search(site: Path, queries: list[str], timeout_s: float = 120.0) -> 
 
     tally: dict[str, int] = {}
     writes: list[tuple[float, int]] = []
-    handler_class = type(
-        "Handler", (_CountingHandler,), {"tally": tally, "sent": writes, "lock": threading.Lock()}
-    )
+    lock = threading.Lock()
+    handler_class = type("Handler", (_CountingHandler,), {"tally": tally, "sent": writes, "lock": lock})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler_class, directory=str(site))
     )
@@ -459,7 +458,7 @@ def measure_search(site: Path, queries: list[str], timeout_s: float = 120.0) -> 
                     outcome["ms_to_results"] = shown["ms"]
                     # What was sent before the page showed them: the page goes on at once to count
                     # the rest, and whatever lands before this process reads the tally is not theirs.
-                    with handler_class.lock:
+                    with lock:
                         outcome["kb_at_results"] = sum(n for t, n in writes if t <= shown["at"] / 1000) / 1024
                     outcome["status"] = page.inner_text("#search-status")
                     page.wait_for_load_state("networkidle")  # what the first query still loads

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disclosure import build as build_module
 from disclosure import search_index
+from disclosure._internal import tree
 from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_fingerprint, verify_site
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
@@ -380,7 +381,7 @@ def test_a_build_without_a_spare_links_the_previous_site_beside_it_and_equals_a_
     page = out / "penalty" / COMPANY_PENALTY_ID / "index.html"
     page.write_text(page.read_text().replace(COMPANY[0], "篡改"))
     counted = tmp_path / "linked"  # written by the forked process
-    link_files = build_module.link_files
+    link_files = tree.link_files
 
     def counting(source: Path, target: Path, relatives: Any) -> int:
         linked = link_files(source, target, relatives)

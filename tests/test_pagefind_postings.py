@@ -43,7 +43,7 @@ words = st.text(
 def chunks(draw: Any) -> tuple[list[Any], list[int], set[str]]:
     """A chunk as Pagefind writes it, and a renumbering: one that keeps order (drops pages, adds
     gaps), or one that shuffles the kept pages (a Pagefind run's walk order to a bundle's URL order)."""
-    entries = []
+    entries: list[list[Any]] = []
     for word in sorted(draw(st.sets(words, min_size=1, max_size=8))):
         pages = sorted(draw(st.sets(st.integers(0, PAGES - 1), min_size=1, max_size=PAGES)))
         postings = [[page, draw(locations), draw(meta_locations)] for page in pages]

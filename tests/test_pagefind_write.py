@@ -180,10 +180,13 @@ def test_an_edited_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Pa
     write_bundle(pages.values(), tmp_path / "expected", runtime=built.full, chunk_size=300)
     assert tree(tmp_path / "edited") == tree(tmp_path / "expected")
     assert len(list((tmp_path / "expected" / "index").iterdir())) > 5  # chunks cut anew
+
     # Chunks sized by word (the years in small ones), with words merged: cut as a whole write cuts.
-    by_word = {"chunk_size": lambda w: 50 if w[0] == "2" else 10**9}
-    assert _edit(tmp_path / "whole", {changed.url}, [page], tmp_path / "edited-by-word", **by_word)
-    write_bundle(pages.values(), tmp_path / "expected-by-word", runtime=built.full, **by_word)
+    def by_word(word: str) -> int:
+        return 50 if word[0] == "2" else 10**9
+
+    assert _edit(tmp_path / "whole", {changed.url}, [page], tmp_path / "edited-by-word", chunk_size=by_word)
+    write_bundle(pages.values(), tmp_path / "expected-by-word", runtime=built.full, chunk_size=by_word)
     assert tree(tmp_path / "edited-by-word") == tree(tmp_path / "expected-by-word")
     assert len(list((tmp_path / "expected-by-word" / "index").iterdir())) > 3
 

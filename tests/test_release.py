@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def test_existing_release_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
-    def entries():  # type: ignore[no-untyped-def]
+    def entries() -> Iterator[Removal]:
         yield removal(1)
         raise RuntimeError("disk full")
 

@@ -94,12 +94,12 @@ def test_a_copy_that_takes_another_folder_s_old_inode_keeps_both_states(
     copies = {str(work / "site"): 22, str(work / ".site.spare"): 33}
     real_stat = os.stat
 
-    def stat(path: object, **options: bool) -> object:
+    def stat(path: str | os.PathLike[str], **options: bool) -> object:
         return (
             SimpleNamespace(st_ino=copies[str(path)]) if str(path) in copies else real_stat(path, **options)
         )
 
-    monkeypatch.setattr(replay_build.os, "stat", stat)
+    monkeypatch.setattr(os, "stat", stat)  # the module replay_build uses
     replay_build.restore(snapshot, work, "new")
     states = {p.name: json.loads(p.read_text()) for p in (work / ".site.states").glob("*.json")}
     assert {name: state["role"] for name, state in states.items()} == {"22.json": "site", "33.json": "spare"}
@@ -130,10 +130,10 @@ def test_a_linked_copy_copies_what_the_spare_held_alone(
     linked = tmp_path / "linked"
     subprocess.run(["cp", "-al", str(saved), str(linked)], check=True)
     replay_build._copy_alone(saved, linked, alone)
-    alone, shared = linked / "data" / "penalty.csv", linked / "shared.html"
-    assert os.stat(alone).st_ino != os.stat(saved / "data" / "penalty.csv").st_ino
+    copied, shared = linked / "data" / "penalty.csv", linked / "shared.html"
+    assert os.stat(copied).st_ino != os.stat(saved / "data" / "penalty.csv").st_ino
     assert (
-        alone.read_bytes() == "主体名称\r\n".encode()
-        and os.stat(alone).st_mtime_ns == 1_700_000_000_123_456_789
+        copied.read_bytes() == "主体名称\r\n".encode()
+        and os.stat(copied).st_mtime_ns == 1_700_000_000_123_456_789
     )
     assert os.stat(shared).st_ino == os.stat(saved / "shared.html").st_ino

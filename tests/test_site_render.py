@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_unchanged_files_are_linked_by_the_workers_and_a_changed_one_is_made_aga
     root.mkdir()
     output = Output(root=root, previous=previous, reusable=reusable)
     for i in range(2500):
-        output.page(f"/penalty/{i:04d}/", lambda i=i: f"第{i}页", key=f"key{i}")
+        output.page(f"/penalty/{i:04d}/", functools.partial("第{}页".format, i), key=f"key{i}")
     output.page("/penalty/new/", lambda: "新的一页", key="fresh")
     assert output.flush(workers=2) == 2  # the new page, and the edited one made again
     assert set(output.reused) == set(reusable) - {"penalty/2400/index.html"}

@@ -84,7 +84,7 @@ def test_search_results_show_hostile_text_as_text(hostile_site: Path, browser: o
     import http.server
     import threading
 
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Dialog
 
     assert isinstance(browser, Browser)
     server = http.server.ThreadingHTTPServer(
@@ -94,7 +94,12 @@ def test_search_results_show_hostile_text_as_text(hostile_site: Path, browser: o
     try:
         page = browser.new_page()
         dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/?q=注入")
         page.wait_for_selector(".result-title a", timeout=15_000)
         assert "粗体" in page.locator(".result-title a").first.inner_text()
