@@ -36,9 +36,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup
-	$(BIN)/ruff check disclosure tests scripts
-	$(BIN)/mypy
+test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 bench: setup

@@ -54,10 +54,11 @@ class Slot:
 
     def row(self, version: int, operation: str = "", day: dt.date | None = None) -> dict[str, str]:
         subject = {"行政相对人名称": self.name, "行政相对人代码_1": self.code}
-        follow_up = (
-            {"操作": operation, "操作日期": day.isoformat() if day else "", "操作原因": "信用修复" if operation == "信用修复" else "决定被撤销",
-             "操作依据": "榕市监修〔2026〕1号"} if operation in ("信用修复", "撤销") else {}
-        )  # fmt: skip
+        follow_up: dict[str, str] = {}
+        if operation in ("信用修复", "撤销"):
+            assert day is not None, "a repair or a withdrawal has its date"
+            follow_up = {"操作": operation, "操作日期": day.isoformat(), "操作原因": "信用修复" if operation == "信用修复" else "决定被撤销",
+                         "操作依据": "榕市监修〔2026〕1号"}  # fmt: skip
         if operation == "变更":
             follow_up = {"操作": "变更"}
         if self.licensing:
