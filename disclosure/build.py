@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
-import functools
+import fcntl
 import gc
 import hashlib
 import json
@@ -31,12 +31,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from disclosure._internal.forks import Beside
 from disclosure._internal.pagefind_postings import warm as warm_postings
+from disclosure._internal.spare import leave_spare
 from disclosure._internal.states import (
     LATEST_FILE,
     BuildState,
@@ -44,17 +45,21 @@ from disclosure._internal.states import (
     data_cache,
     load_spare_state,
     load_state,
+    made_by,
     remove_stale_states,
     route_cache,
     spare_path,
+    states_dir,
     write_state,
 )
 from disclosure._internal.tree import (
     TreeListing,
+    libc_syncfs,
     link_files,
     remove_empty_folders,
     remove_files,
     replace_file,
+    sync_filesystem,
 )
 from disclosure.canonical import sha256_hex
 from disclosure.fold import PublishedRecord, RemovedRecord, fold_releases
@@ -163,12 +168,24 @@ def build_site(
     by ``os._exit``): the build's data is then left for the exit to drop, not freed object by
     object (0.4 s after the swap at 10^5 records).
     """
+    steps = _Steps(progress)
+    out = out.absolute()
     thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
     gc.set_threshold(*_GC_THRESHOLDS)
     try:
-        return _build(
-            releases_root, as_of, out, progress, config, incremental, workers, background_cleanup, exits_after
-        )
+        with _build_lock(out, steps) as lock:
+            return _build(
+                releases_root,
+                as_of,
+                out,
+                steps,
+                lock,
+                config,
+                incremental,
+                workers,
+                background_cleanup,
+                exits_after,
+            )
     finally:
         gc.set_threshold(*thresholds)
         if not frozen:
@@ -194,15 +211,14 @@ def _build(
     releases_root: Path,
     as_of: dt.date,
     out: Path,
-    progress: bool,
+    steps: _Steps,
+    lock: int,
     config: Path,
     incremental: bool,
     workers: int | None,
     background_cleanup: bool,
     exits_after: bool,
 ) -> BuildReport:
-    steps = _Steps(progress)
-    out = out.absolute()
     generator = generator_fingerprint(config)
     spare_dir = spare_path(out)
     spare_tree: tuple[list[str], list[str]] | None = None
@@ -229,7 +245,7 @@ def _build(
         removed = len(fold.removed())
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+    staging = _building_folder(out)
     scratch: Path | None = None
     # The spare's outdated search bundles go here, to be deleted after the swap (in the background
     # from the command line); a build cut short leaves it to the next, as it does its staging folder.
@@ -263,7 +279,7 @@ def _build(
         _freeze_for_forks()  # and what the render added, before the bundle writers are forked
         if compiling is not None:
             compiling.result()
-        discard = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
+        discard = _building_folder(out)
         assert scratch is not None
         kept = spare.bundles if spare else {}
         try:
@@ -351,11 +367,12 @@ def _build(
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
             os.chmod(staging, _folder_mode())  # mkdtemp made it private to this user
-            _sync_filesystem(staging)
+            sync_filesystem(staging)
             replaced = _swap_into_place(staging, out)
-            if replaced is not None:
-                _keep_as_spare(replaced, out, background_cleanup=background_cleanup)
+            kept_spare = _keep_as_spare(replaced, out, generator, background_cleanup=background_cleanup)
             remove_stale_states(out)
+        if not kept_spare:
+            _leave_spare(out, result.keys, generator, lock, steps, background=background_cleanup)
         # The search entries and Pagefind's runs too: some 10^4 files in a weekly build at 10^5, whose
         # removal (0.4 s) held up the command after the swap.
         _delete(discard, scratch, background=background_cleanup)
@@ -466,6 +483,24 @@ def _count_files(site_dir: Path, output: Output) -> int:
     return count
 
 
+@contextlib.contextmanager
+def _build_lock(out: Path, steps: _Steps) -> Iterator[int]:
+    """Hold the lock on ``out``'s builds (``.<out>.lock``, flock): two builds of one site would take
+    the same spare.  A build started while another, or the spare copy one left running, holds it
+    waits, and the wait is a step of its own.  Yields the lock's file descriptor."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out.with_name(f".{out.name}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with steps.step("wait", "等待上一次构建完成……"):
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)
+
+
 def _remove_stale_builds(out: Path) -> None:
     """Leftovers of builds that were killed before their swap, and their scratch folders."""
     for stale in out.parent.glob(f".{out.name}{_BUILDING}*"):
@@ -480,27 +515,6 @@ def _folder_mode() -> int:
     return 0o777 & ~umask
 
 
-@functools.cache
-def _libc_syncfs() -> Callable[[int], int] | None:
-    """libc's syncfs(2), or None where it has none."""
-    return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
-
-
-def _sync_filesystem(root: Path) -> None:
-    """Flush everything written under ``root`` before the swap makes it visible.
-
-    One syncfs(2) on the filesystem costs far less than an fsync per file (tens of thousands
-    of them); where syncfs is missing, sync(2) does the same for every filesystem.
-    """
-    syncfs = _libc_syncfs()
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        if syncfs is None or syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
-
-
 def _start_writeback(root: Path) -> None:
     """Start writing out what the render wrote under ``root``, in a thread, while the index step runs.
 
@@ -512,8 +526,8 @@ def _start_writeback(root: Path) -> None:
     libc is looked up here: a dlopen in the thread could hold the loader's lock as the bundle
     writers are forked, and their copy of it would stay locked.
     """
-    _libc_syncfs()
-    threading.Thread(target=_sync_filesystem, args=(root,), name="writeback", daemon=True).start()
+    libc_syncfs()
+    threading.Thread(target=sync_filesystem, args=(root,), name="writeback", daemon=True).start()
 
 
 _RENAME_EXCHANGE = 2
@@ -547,15 +561,54 @@ def _swap_into_place(staging: Path, out: Path) -> Path | None:
     return replaced
 
 
-def _keep_as_spare(replaced: Path, out: Path, *, background_cleanup: bool) -> None:
-    """The replaced site becomes the spare the next build starts from; a spare this build did not
-    start from (another generator's, or a clean build's) is deleted."""
+def _keep_as_spare(replaced: Path | None, out: Path, generator: str, *, background_cleanup: bool) -> bool:
+    """The replaced site becomes the spare the next build starts from, if this generator made it;
+    a spare this build did not start from (another generator's, or a clean build's) is deleted, and
+    so is a replaced site of another generator.  False when no spare was kept."""
     spare = spare_path(out)
+    unused = []
     if spare.exists():
-        unused = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
-        os.rename(spare, unused)  # a name the next build clears if this deletion is cut short
-        _delete(unused, background=background_cleanup)
-    os.rename(replaced, spare)
+        unused.append(_building_folder(out))
+        os.rename(spare, unused[-1])  # a name the next build clears if this deletion is cut short
+    kept = replaced is not None and made_by(replaced, generator)
+    if replaced is not None and not kept:
+        unused.append(replaced)  # its name is a leftover's already
+    if unused:
+        _delete(*unused, background=background_cleanup)
+    if kept:
+        assert replaced is not None
+        os.rename(replaced, spare)
+    return kept
+
+
+def _leave_spare(
+    out: Path, files: Iterable[str], generator: str, lock: int, steps: _Steps, *, background: bool
+) -> None:
+    """The new site, hard-linked, as the spare (``disclosure._internal.spare``): made here, or by a
+    detached process that holds the build ``lock`` until the spare is in place, from the command
+    line.  That process's errors go to ``spare.log`` in the states folder; a spare it did not
+    finish is a leftover the next build removes, and that build links the site itself."""
+    into = _building_folder(out)
+    if not background:
+        with steps.step("spare copy", "保留网站副本……"):
+            leave_spare(out, into, files)
+        return
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from disclosure._internal.spare import main; main(sys.argv[2:])"
+    with open(states_dir(out) / "spare.log", "wb") as log:
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(PROJECT_ROOT), str(out), str(into), generator],
+            pass_fds=(lock,),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+
+
+def _building_folder(out: Path) -> Path:
+    """A new folder named as a build's (``.<out>.building-*``), which the next build removes if it
+    is still there (``_remove_stale_builds``)."""
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}", dir=out.parent))
 
 
 def _delete(*paths: Path, background: bool) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import gc
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import signal
 import stat
@@ -188,7 +190,7 @@ def test_the_render_is_written_back_while_the_index_step_runs(
     still waits for the rest."""
     calls: list[tuple[str, Path, bool]] = []
     indexed = threading.Event()
-    real_sync, real_finish = build_module._sync_filesystem, search_index.IndexStep.finish
+    real_sync, real_finish = tree.sync_filesystem, search_index.IndexStep.finish
 
     def sync_filesystem(root: Path) -> None:
         calls.append((threading.current_thread().name, root, indexed.is_set()))
@@ -199,7 +201,7 @@ def test_the_render_is_written_back_while_the_index_step_runs(
         indexed.set()
         return result
 
-    monkeypatch.setattr(build_module, "_sync_filesystem", sync_filesystem)
+    monkeypatch.setattr(build_module, "sync_filesystem", sync_filesystem)
     monkeypatch.setattr(search_index.IndexStep, "finish", finish)
     build_site(site_tree.root, AS_OF, tmp_path / "site")
     ((staging, indexed_then),) = [(root, then) for name, root, then in calls if name == "writeback"]
@@ -249,9 +251,9 @@ def test_failed_build_leaves_the_previous_site(
     with pytest.raises(BuildError, match="simulated"):
         build_site(site_tree.root, AS_OF, out)
     assert tree_digest(out) == before
-    # No staging folder left behind; the bundles' route-key counts and the CSV rows stay for the
-    # next try (caches).
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.states", "build"]
+    # No staging folder left behind (the lock's file stays); the bundles' route-key counts and the
+    # CSV rows stay for the next try (caches).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.lock", ".build.states", "build"]
     generator = generator_fingerprint(DEFAULT_CONFIG)
     assert sorted(p.name for p in (tmp_path / ".build.states").iterdir()) == [
         f"data-{generator}",
@@ -287,7 +289,12 @@ def test_killed_build_leaves_the_previous_site(site_tree: SiteTree, built_site: 
     process.wait()
     assert tree_digest(out) == before
     build_site(site_tree.root, AS_OF, out)  # the next build clears the leftovers
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.spare", ".build.states", "build"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".build.lock",
+        ".build.spare",
+        ".build.states",
+        "build",
+    ]
     assert len(list((tmp_path / ".build.states").glob("*.json"))) == 1  # the copied site had no state
 
 
@@ -373,11 +380,12 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
 def test_a_build_without_a_spare_links_the_previous_site_beside_it_and_equals_a_clean_build(
     site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first build after a full one has no spare: the previous site's files are linked into its
-    folder by a process beside the render (``link_files``), and the render keeps them as it keeps a
-    spare's.  A file changed since its build is made again, and a removed record's files go."""
+    """A build without a spare (its copy cut short, or lost) links the previous site's files into
+    its folder by a process beside the render (``link_files``), and the render keeps them as it
+    keeps a spare's.  A file changed since its build is made again, and a removed record's files go."""
     out = tmp_path / "build"
     build_site(site_tree.root, AS_OF.replace(day=17), out)
+    shutil.rmtree(tmp_path / ".build.spare")
     page = out / "penalty" / COMPANY_PENALTY_ID / "index.html"
     page.write_text(page.read_text().replace(COMPANY[0], "篡改"))
     counted = tmp_path / "linked"  # written by the forked process
@@ -399,6 +407,67 @@ def test_a_build_without_a_spare_links_the_previous_site_beside_it_and_equals_a_
     build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_state(out) == tree_state(clean)
     assert "篡改" not in page.read_text()
+
+
+def test_a_build_that_replaced_no_usable_site_leaves_its_own_hard_linked_as_the_spare(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build, and the first after new code or settings (another generator), replace no
+    site the next build can start from: each leaves its own site, hard-linked, as the spare
+    (disclosure/_internal/spare.py), and the next build starts there instead of linking the site."""
+    out, spare = tmp_path / "build", tmp_path / ".build.spare"
+    page = f"penalty/{COMPANY_PENALTY_ID}/index.html"
+    first = build_site(site_tree.root, AS_OF.replace(day=17), out)
+    assert "spare copy" in first.timings
+    assert os.stat(spare / page).st_ino == os.stat(out / page).st_ino
+    assert (spare / "latest.json").read_bytes() == (out / "latest.json").read_bytes()
+    second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
+    assert "spare" in second.timings and "spare copy" not in second.timings and second.reused > 0
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
+    assert tree_state(out) == tree_state(clean)
+    # New code: the site replaced and the spare are another generator's, and both go.
+    replaced = os.stat(out).st_ino
+    monkeypatch.setattr(build_module, "generator_fingerprint", lambda _config: "feedfacefeedface")
+    third = build_site(site_tree.root, AS_OF, out)
+    assert "spare" not in third.timings and "spare copy" in third.timings
+    assert os.stat(spare).st_ino != replaced and os.stat(spare / page).st_ino == os.stat(out / page).st_ino
+    assert not list(tmp_path.glob(".build.building-*"))
+    fourth = build_site(site_tree.root, AS_OF + dt.timedelta(days=1), out)
+    assert "spare" in fourth.timings and fourth.reused > 0
+    build_site(site_tree.root, AS_OF + dt.timedelta(days=1), clean, incremental=False)
+    assert tree_state(out) == tree_state(clean)
+
+
+def test_from_the_command_line_the_spare_is_copied_beside_and_the_next_build_waits_for_it(
+    site_tree: SiteTree, tmp_path: Path
+) -> None:
+    """The command line leaves the copy to a detached process holding the build lock: the next
+    build waits for the lock if the copy is not done, and starts from it."""
+    out = tmp_path / "build"
+    first = build_site(site_tree.root, AS_OF.replace(day=17), out, background_cleanup=True)
+    assert "spare copy" not in first.timings
+    second = build_site(site_tree.root, AS_OF, out, background_cleanup=True)
+    assert "spare" in second.timings and second.reused > 0
+    assert (tmp_path / ".build.states" / "spare.log").read_bytes() == b""  # nothing went wrong
+
+
+def test_a_build_waits_while_another_holds_the_site_s_lock(site_tree: SiteTree, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    held = os.open(tmp_path / ".build.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as another build, or the spare's copy, holds it
+    command = [sys.executable, "-m", "disclosure", "build", "--releases", str(site_tree.root),
+               "--as-of", AS_OF.isoformat(), "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(4)
+        assert process.poll() is None and not out.exists()
+    finally:
+        os.close(held)
+    stdout, _ = process.communicate(timeout=300)
+    assert process.returncode == 0
+    waited = re.search(r"\bwait (\d+\.\d)s", stdout)
+    assert waited is not None and float(waited.group(1)) >= 1.0, stdout
 
 
 def test_a_site_with_nothing_published_still_builds(tmp_path: Path, office_key: Ed25519PrivateKey) -> None:
@@ -480,6 +549,7 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     build_site(signed_releases.root, dates[-1], out, incremental=False)
     assert os.stat(spare).st_ino == trees[-1]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".build")) == [
+        ".build.lock",
         ".build.spare",
         ".build.states",
     ]
@@ -553,7 +623,13 @@ def test_what_builds_leave_beside_the_demo_site_is_ignored_by_git() -> None:
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not a git checkout")
-    names = ["build/index.html", ".build.spare/index.html", ".build.states/1.json", ".build.building-x1/a"]
+    names = [
+        "build/index.html",
+        ".build.spare/index.html",
+        ".build.states/1.json",
+        ".build.building-x1/a",
+        ".build.lock",
+    ]
     found = subprocess.run(
         ["git", "check-ignore", *names], cwd=root, capture_output=True, text=True, check=False
     )

@@ -95,10 +95,30 @@ def test_a_spare_without_notes_is_read_from_its_own_state(tmp_path: Path) -> Non
     latest, state = made(spare)
     write_state(out, spare, latest, state)  # (a first build's site: it replaced none)
     site_latest, site_state = made(out)
+    site_latest = site_latest.replace("11-24", "12-01")  # a later build
+    (out / "latest.json").write_text(site_latest)
     write_state(out, out, site_latest, site_state)
     site = load_state(out, out, GENERATOR)
     assert site is not None and site.replaced is None
     assert load_spare_state(out, spare, GENERATOR, site) == TreeState(state.files, state.bundles)
+
+
+def test_a_spare_copied_from_the_site_takes_the_site_s_state(tmp_path: Path) -> None:
+    """The spare a build leaves when it replaced none it could use is the site itself, hard-linked
+    (disclosure/_internal/spare.py): its latest.json is the site's, and it has no state of its own."""
+    out = tmp_path / "site"
+    latest, state = made(out)
+    write_state(out, out, latest, state)
+    spare = spare_path(out)
+    spare.mkdir()
+    os.link(out / "latest.json", spare / "latest.json")
+    site = load_state(out, out, GENERATOR)
+    assert site is not None and site.replaced is None
+    taken = load_spare_state(out, spare, GENERATOR, site)
+    assert taken == TreeState(state.files, state.bundles) and taken.latest == latest
+    (spare / "latest.json").unlink()
+    (spare / "latest.json").write_text(latest.replace("11-24", "11-23"))  # another build's copy
+    assert load_spare_state(out, spare, GENERATOR, site) is None  # and it has no state
 
 
 def test_a_state_is_refused_for_another_generator_or_another_build(tmp_path: Path) -> None:

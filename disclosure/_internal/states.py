@@ -105,7 +105,7 @@ def write_state(
             "changed": _columns({path: known for path, known in theirs.items() if files.get(path) != known}),
             "gone": [path for path in files if path not in theirs],
         }
-    _states_dir(out).mkdir(exist_ok=True)
+    states_dir(out).mkdir(exist_ok=True)
     write_file_atomic(_state_path(out, tree), orjson.dumps(data))
 
 
@@ -164,18 +164,29 @@ def _replaced(data: dict[str, Any]) -> ReplacedTree:
 
 def load_spare_state(out: Path, spare: Path, generator: str, site: BuildState | None) -> TreeState | None:
     """The state of ``spare``: from ``site``'s (the state of the site in ``out``) when the spare has
-    the latest.json of the site that build replaced; else read as ``load_tree_state`` reads it."""
-    if site is None or site.replaced is None:
+    the latest.json of the site that build replaced, or else of the site itself (a copy of it,
+    ``disclosure._internal.spare``); else read as ``load_tree_state`` reads it."""
+    if site is None:
         return load_tree_state(out, spare, generator)
-    replaced = site.replaced
     try:
         current = (spare / LATEST_FILE).read_text()
-        files = replaced.files(site.files) if current == replaced.latest else None
-    except (OSError, KeyError):  # no spare, or changes to files the site's state lacks
-        files = None
-    if files is None or not _made_by(replaced.latest, generator):
-        return load_tree_state(out, spare, generator)
-    return TreeState(files, dict(replaced.bundles), latest=replaced.latest)
+    except OSError:
+        return None
+    replaced = site.replaced
+    if replaced is not None and current == replaced.latest and _made_by(current, generator):
+        with contextlib.suppress(KeyError):  # changes to files the site's state lacks
+            return TreeState(replaced.files(site.files), dict(replaced.bundles), latest=current)
+    elif current == site.latest:  # and so made by this generator: load_state checked it
+        return TreeState(site.files, dict(site.bundles), latest=current)
+    return load_tree_state(out, spare, generator)
+
+
+def made_by(tree: Path, generator: str) -> bool:
+    """Whether ``tree``'s latest.json names ``generator``: a site the next build can start from."""
+    try:
+        return _made_by((tree / LATEST_FILE).read_text(), generator)
+    except (OSError, ValueError):
+        return False
 
 
 def _made_by(latest_text: str, generator: str) -> bool:
@@ -202,7 +213,7 @@ def remove_stale_states(out: Path) -> None:
     for tree in (out, spare_path(out)):
         with contextlib.suppress(OSError):
             live.add(_state_path(out, tree).name)
-    for path in _states_dir(out).glob("*.json"):
+    for path in states_dir(out).glob("*.json"):
         if path.name not in live:
             path.unlink(missing_ok=True)
     out.with_name(f".{out.name}.state.json").unlink(missing_ok=True)  # before the spare existed
@@ -224,16 +235,16 @@ def _generator_cache(out: Path, prefix: str, generator: str, *, fresh: bool) -> 
     """The folder ``<prefix><generator>`` in the states folder (not made here).  Another
     generator's is removed, and this one's too when the build is to start ``fresh`` (a full build
     reads nothing an earlier one left)."""
-    cache = _states_dir(out) / f"{prefix}{generator}"
-    for path in _states_dir(out).glob(f"{prefix}*"):  # none before a first build
+    cache = states_dir(out) / f"{prefix}{generator}"
+    for path in states_dir(out).glob(f"{prefix}*"):  # none before a first build
         if fresh or path != cache:
             shutil.rmtree(path, ignore_errors=True)
     return cache
 
 
-def _states_dir(out: Path) -> Path:
+def states_dir(out: Path) -> Path:
     return out.with_name(f".{out.name}.states")
 
 
 def _state_path(out: Path, tree: Path) -> Path:
-    return _states_dir(out) / f"{os.stat(tree).st_ino}.json"
+    return states_dir(out) / f"{os.stat(tree).st_ino}.json"
