@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -586,23 +587,27 @@ def _leave_spare(
 ) -> None:
     """The new site, hard-linked, as the spare (``disclosure._internal.spare``): made here, or by a
     detached process that holds the build ``lock`` until the spare is in place, from the command
-    line.  That process's errors go to ``spare.log`` in the states folder; a spare it did not
-    finish is a leftover the next build removes, and that build links the site itself."""
-    into = _building_folder(out)
-    if not background:
-        with steps.step("spare copy", "保留网站副本……"):
-            leave_spare(out, into, files)
-        return
+    line.  The site is in place by now, so what goes wrong fails nothing: it is written to
+    ``spare.log`` in the states folder, and the next build, finding no spare, links the site
+    itself (a copy cut short is a leftover it removes)."""
     code = "import sys; sys.path.insert(0, sys.argv[1]); from disclosure._internal.spare import main; main(sys.argv[2:])"
-    with open(states_dir(out) / "spare.log", "wb") as log:
-        subprocess.Popen(
-            [sys.executable, "-c", code, str(PROJECT_ROOT), str(out), str(into), generator],
-            pass_fds=(lock,),
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
+    with open(states_dir(out) / "spare.log", "w", encoding="utf-8") as log:
+        try:
+            into = _building_folder(out)
+            if not background:
+                with steps.step("spare copy", "保留网站副本……"):
+                    leave_spare(out, into, files)
+                return
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(PROJECT_ROOT), str(out), str(into), generator],
+                pass_fds=(lock,),
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        except OSError:
+            traceback.print_exc(file=log)
 
 
 def _building_folder(out: Path) -> Path:

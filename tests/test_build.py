@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import gc
 import gzip
@@ -436,6 +437,30 @@ def test_a_build_that_replaced_no_usable_site_leaves_its_own_hard_linked_as_the_
     fourth = build_site(site_tree.root, AS_OF + dt.timedelta(days=1), out)
     assert "spare" in fourth.timings and fourth.reused > 0
     build_site(site_tree.root, AS_OF + dt.timedelta(days=1), clean, incremental=False)
+    assert tree_state(out) == tree_state(clean)
+
+
+def test_a_spare_copy_that_fails_fails_nothing(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site is in place when the copy is made: a copy that fails is noted in spare.log, and the
+    next build, without a spare, links the site itself and removes what the copy left."""
+    out = tmp_path / "build"
+
+    def full_disk(_out: Path, into: Path, _files: Any) -> None:
+        (into / "penalty").mkdir()
+        raise OSError(errno.ENOSPC, "磁盘已满 (simulated)")
+
+    monkeypatch.setattr(build_module, "leave_spare", full_disk)
+    build_site(site_tree.root, AS_OF.replace(day=17), out)
+    assert "磁盘已满 (simulated)" in (tmp_path / ".build.states" / "spare.log").read_text(encoding="utf-8")
+    assert not (tmp_path / ".build.spare").exists() and list(tmp_path.glob(".build.building-*"))
+    monkeypatch.undo()
+    second = build_site(site_tree.root, AS_OF, out)
+    assert "spare" not in second.timings and second.reused > 0
+    assert not list(tmp_path.glob(".build.building-*"))
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_state(out) == tree_state(clean)
 
 
