@@ -15,6 +15,7 @@ what changed, not the 10^5 folders and 4 x 10^5 files of the whole site.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import datetime as dt
@@ -268,8 +269,28 @@ def _build(
         routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
 
     compiling: Beside[None] | None = None
+    loading: concurrent.futures.Future[None] | None = None
     indexing: IndexStep | None = None
     workers = workers or min(2, os.cpu_count() or 1)
+
+    def load_postings(output: Output) -> None:
+        """While the flush's workers render, this process only waits for them: the bundle writers'
+        compiled loop is loaded then, in a thread, where the index step's start loaded it before it
+        could fork the writers (numba, 0.5-0.9 s at 10^5 records; docs/benchmarks.md, session 27).
+        Not where no bundle is to be written: importing numba would cost the build for nothing."""
+        nonlocal loading
+        if loading is not None or not output.index_work.rebuilt:
+            return
+        compiled = compiling
+
+        def load() -> None:
+            if compiled is not None:
+                compiled.result()  # compiled, or loaded from numba's cache, by then
+            warm_postings()
+
+        executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="postings")
+        loading = executor.submit(load)
+        executor.shutdown(wait=False)  # its thread ends with the task
 
     def start_index(output: Output) -> None:
         """The index step starts as soon as the render's pages are written (``IndexStep``), and
@@ -278,7 +299,9 @@ def _build(
         start = time.perf_counter()
         _start_writeback(staging)
         _freeze_for_forks()  # and what the render added, before the bundle writers are forked
-        if compiling is not None:
+        if loading is not None:
+            loading.result()  # the thread is done before the writers are forked
+        elif compiling is not None:
             compiling.result()
         discard = _building_folder(out)
         assert scratch is not None
@@ -321,6 +344,7 @@ def _build(
             workers=workers,
             data_cache=rows,
             bundles_planned=start_routing,
+            pages_started=load_postings,
             pages_written=start_index,
         )
         with steps.step("render", "生成页面……"):

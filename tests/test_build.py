@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disclosure import build as build_module
 from disclosure import search_index
-from disclosure._internal import tree
+from disclosure._internal import pagefind_postings, tree
 from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_fingerprint, verify_site
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
@@ -210,6 +210,33 @@ def test_the_render_is_written_back_while_the_index_step_runs(
     assert [(root, then) for name, root, then in calls if name == threading.main_thread().name] == [
         (staging, True)
     ]
+
+
+def test_the_writers_loop_is_loaded_while_the_flush_renders(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle writers' compiled loop (numba) is loaded in a thread once the flush's workers are
+    started, not by the index step's start before it forks the writers; and not at all by a build
+    that writes no bundle."""
+    loaded: list[tuple[str, bool]] = []
+    index_started = threading.Event()
+    real_warm, real_init = pagefind_postings.warm, search_index.IndexStep.__init__
+
+    def warm() -> None:
+        loaded.append((threading.current_thread().name, index_started.is_set()))
+        real_warm()
+
+    def init(self: search_index.IndexStep, *args: Any, **kwargs: Any) -> None:
+        index_started.set()
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "warm_postings", warm)
+    monkeypatch.setattr(search_index.IndexStep, "__init__", init)
+    out = tmp_path / "site"
+    build_site(site_tree.root, AS_OF, out)
+    assert [(name.startswith("postings"), then) for name, then in loaded] == [(True, False)]
+    build_site(site_tree.root, AS_OF, out)  # nothing changed: every bundle is kept
+    assert len(loaded) == 1
 
 
 def test_a_build_whose_caller_exits_leaves_its_data_to_the_exit(site_tree: SiteTree, tmp_path: Path) -> None:

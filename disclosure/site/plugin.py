@@ -42,6 +42,7 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
             reusable=site.reusable,
             base=site.base,
             base_ready=site.base_ready,
+            pages_started=site.pages_started,
             pages_written=site.pages_written,
         )
         render_site(site, self.env, output, workers=site.workers)

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 import jinja2
 from markupsafe import Markup
 
-from disclosure._internal.forks import balanced_shares, split_over_forks
+from disclosure._internal.forks import SharesBeside, balanced_shares
 from disclosure._internal.tree import link_file, remove_files, rewrite_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
@@ -91,6 +91,9 @@ class SiteInput:
     # Waits until the output folder holds ``base`` (files linked into it beside the render's
     # first steps, when the build has no spare); called before any of them is checked.
     base_ready: Callable[[], object] | None = None
+    # Called with the output once the flush's workers are started, while this process only waits
+    # for them: the build loads the bundle writers' compiled loop then.
+    pages_started: Callable[[Output], object] | None = None
     # Called with the output once the flush has written its pages (the search entries among them),
     # before the renderer's bookkeeping and the sitemap: the build starts the index step then.
     pages_written: Callable[[Output], object] | None = None
@@ -141,9 +144,11 @@ class Output:
     reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
-    # What flush waits for before it checks ``base`` (SiteInput.base_ready), and what it calls
-    # once its pages are written (SiteInput.pages_written).
+    # What flush waits for before it checks ``base`` (SiteInput.base_ready), what it calls once its
+    # workers are started (SiteInput.pages_started) and once its pages are written
+    # (SiteInput.pages_written).
     base_ready: Callable[[], object] | None = None
+    pages_started: Callable[[Output], object] | None = None
     pages_written: Callable[[Output], object] | None = None
     # Parts of the render, in seconds, for the build's log: "views" (the published records' views),
     # "pages" (flush: the reuse checks and the renders in worker processes).
@@ -220,7 +225,10 @@ class Output:
                     _write_file(self.root / relative, _encode(make()))
             return made, linked
 
-        done = split_over_forks(shares, workers, work, shares=shares)  # one share: run here
+        with SharesBeside(shares, workers, work, shares=shares) as rendering:  # one share: run here, now
+            if self.pages_started is not None:
+                self.pages_started(self)
+            done = rendering.result()
         if self.pages_written is not None:
             self.pages_written(self)
         made = {relative for share_made, _ in done for relative in share_made}
