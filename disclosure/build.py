@@ -47,12 +47,14 @@ from disclosure._internal.states import (
     data_cache,
     load_spare_state,
     load_state,
+    load_tree_end,
     made_by,
     remove_stale_states,
     route_cache,
     spare_path,
     states_dir,
     write_state,
+    write_tree_end,
 )
 from disclosure._internal.tree import (
     TreeListing,
@@ -92,6 +94,10 @@ from disclosure.verify import (
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "pelicanconf.py"
 _BUILDING = ".building-"
+# The top folders whose record and entity folders the next listing of the site may pass over
+# (tree.Unchanged): the renderer's own, where it writes only keyed files (Pelican's pages and the
+# theme are elsewhere); a build that wrote a file without a key in one leaves it out.
+_PASSABLE_TOPS = frozenset({kind.value for kind in Kind} | {"entity"})
 # The cyclic GC's thresholds during a build: a build holds some 10^6 objects for its whole length
 # (states, records, views), which Python's defaults (700, 10, 10) traversed in 15 full collections
 # of a daily build at 10^5 (5.5 s); with these, 1.6 s in all (docs/benchmarks.md, session 9).
@@ -226,7 +232,8 @@ def _build(
     spare_tree: tuple[list[str], list[str]] | None = None
     # The spare is listed in processes of their own while the states load (1-3 s at 10^5 records).
     listing = incremental and spare_dir.is_dir()  # no fork for a first or --full build
-    lister = TreeListing(spare_dir, skip=frozenset({"pagefind"})) if listing else None
+    unchanged = load_tree_end(out, spare_dir) if listing else None
+    lister = TreeListing(spare_dir, skip=frozenset({"pagefind"}), unchanged=unchanged) if listing else None
     with steps.step("state", "读取上次构建的记录……"), lister or contextlib.nullcontext():
         previous = load_state(out, out, generator) if incremental else None
         spare = load_spare_state(out, spare_dir, generator, previous) if incremental else None
@@ -364,6 +371,7 @@ def _build(
             reused = len(site.result.reused)
             rendered = site.result.rendered_by_type()
         result = site.result
+        passable: frozenset[str] = frozenset()
 
         def write_next_state() -> None:
             """The state the next build starts from, written while Pagefind and the bundle writers
@@ -379,6 +387,9 @@ def _build(
             # It names the new latest.json: if the swap never happens, it does not match the site
             # in place, and the next build simply renders everything.
             write_state(out, staging, latest_text, state, replaces=previous)
+            nonlocal passable
+            unkeyed = {path.split("/", 1)[0] for path in result.written if path not in result.keys}
+            passable = _PASSABLE_TOPS - unkeyed
 
         with steps.step("index", "建立搜索索引……"):
             # Started when the pages were written, with the folder for the spare's old bundles.
@@ -388,6 +399,7 @@ def _build(
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
         remove_empty_folders(staging, emptied)
+        write_tree_end(out, staging, latest_text, passable)  # its last change to a folder was made
         files = _count_files(staging, site.result)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):

@@ -643,10 +643,22 @@ def test_a_build_leaves_no_scratch_or_outdated_bundles_behind(
     assert left() == []
 
 
-def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Path) -> None:
+def test_a_spare_changed_by_hand_is_put_right(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever was changed, added or removed in the spare since its build ended is found: the
+    listing passes over only the record and entity folders whose inode did not change since."""
     out, spare = tmp_path / "build", tmp_path / ".build.spare"
     build_site(site_tree.root, AS_OF.replace(day=17), out)
     build_site(site_tree.root, AS_OF, out)
+    passed: dict[str, bool] = {}
+    real_passes = tree.Unchanged.passes
+
+    def passes(self: tree.Unchanged, path: str, folder: str) -> bool:
+        passed[folder] = real_passes(self, path, folder)
+        return passed[folder]
+
+    monkeypatch.setattr(tree.Unchanged, "passes", passes)
     (spare / "stray.html").write_text("不该出现的页面")
     (spare / "junk" / "deeper").mkdir(parents=True)
     page = spare / "penalty" / COMPANY_PENALTY_ID / "index.html"
@@ -656,6 +668,8 @@ def test_a_spare_changed_by_hand_is_put_right(site_tree: SiteTree, tmp_path: Pat
     bundle = _bundles(spare)[0]
     shutil.rmtree(bundle)
     build_site(site_tree.root, AS_OF, out)
+    assert passed[f"entity/{SHOP[1]}"] and not passed[f"penalty/{COMPANY_PENALTY_ID}"]
+    assert not passed[f"entity/{COMPANY[1]}"]
     clean = tmp_path / "clean"
     build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_state(out) == tree_state(clean)

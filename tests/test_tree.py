@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from disclosure._internal.tree import (
     LISTING_FORK_AT,
     TreeListing,
+    Unchanged,
     link_file,
     link_files,
     remove_empty_folders,
@@ -127,6 +129,37 @@ def test_list_tree_finds_what_os_walk_finds_at_every_depth(tmp_path: Path, proce
     files, folders = list_tree(tmp_path, processes=processes)
     assert sorted(files) == sorted(expected_files) and len(files) == len(set(files))
     assert sorted(folders) == sorted(expected_folders) and len(folders) == len(set(folders))
+
+
+@pytest.mark.parametrize("records", [3, LISTING_FORK_AT + 10])
+def test_a_listing_passes_over_folders_unchanged_since_the_build_ended(tmp_path: Path, records: int) -> None:
+    """Record and entity folders without subfolders whose inode has not changed since the build's
+    end are passed over (in forked listers too); any other folder is listed."""
+    made = [f"penalty/{number}/index.html" for number in range(records)]
+    made += [
+        "penalty/district/350102/index.html",
+        "entity/91350100M000100Y43/index.html",
+        "theme/css/site.css",
+    ]
+    for relative in made:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("公示")
+    ended = time.time_ns()
+    time.sleep(0.05)  # past the file system's coarse clock
+    (tmp_path / "penalty" / "1" / "stray.html").write_text("不该出现")  # a folder changed by hand
+    (tmp_path / "penalty" / "2" / "index.html").touch()  # a file's own times: not its folder's
+    unchanged = Unchanged(ended, frozenset({"penalty", "entity"}))
+    with TreeListing(tmp_path, unchanged=unchanged) as listing:
+        files, folders = listing.result()
+    assert sorted(files) == [
+        "penalty/1/index.html",
+        "penalty/1/stray.html",
+        "penalty/district/350102/index.html",  # penalty/district has a subfolder: walked
+        "theme/css/site.css",  # not a top the build vouched for
+    ]
+    assert sorted(folders) == ["entity", "penalty", "penalty/1", "penalty/district", "penalty/district/350102",
+                               "theme", "theme/css"]  # fmt: skip
+    assert len(list_tree(tmp_path)[0]) == len(made) + 1  # without it, everything
 
 
 def test_removing_files_then_empty_folders_leaves_only_what_holds_files(tmp_path: Path) -> None:

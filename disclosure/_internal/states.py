@@ -20,12 +20,14 @@ import contextlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from disclosure._internal.tree import Unchanged
 from disclosure.release import write_file_atomic
 from disclosure.site.render import Reusable
 from disclosure.tally import Tallier
@@ -207,14 +209,34 @@ def _tree_fields(state: dict[str, Any]) -> dict[str, Any]:
     return {"files": _files(state["files"]), "bundles": dict(state["bundles"]), "latest": state["latest"]}
 
 
+def write_tree_end(out: Path, tree: Path, latest_text: str, tops: frozenset[str]) -> None:
+    """Note that the build of ``tree`` (named by its ``latest.json``) changes none of its folders
+    from now on, and the top folders where it wrote no file without a key: a later listing may
+    pass over the folders there that have not changed since (``tree.Unchanged``)."""
+    data = {"latest": latest_text, "ns": time.time_ns(), "tops": sorted(tops)}
+    write_file_atomic(_end_path(out, tree), orjson.dumps(data))
+
+
+def load_tree_end(out: Path, tree: Path) -> Unchanged | None:
+    """What a listing of ``tree`` may pass over, if its build noted its end (``write_tree_end``)."""
+    try:
+        data = orjson.loads(_end_path(out, tree).read_bytes())
+        if data["latest"] != (tree / LATEST_FILE).read_text():
+            return None  # not the build that noted it
+        return Unchanged(int(data["ns"]), frozenset(map(str, data["tops"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def remove_stale_states(out: Path) -> None:
-    """The states of folders that are gone (replaced spares, failed builds) and the old single file."""
+    """The states (and ends) of folders that are gone (replaced spares, failed builds) and the old
+    single file."""
     live = set()
     for tree in (out, spare_path(out)):
         with contextlib.suppress(OSError):
-            live.add(_state_path(out, tree).name)
-    for path in states_dir(out).glob("*.json"):
-        if path.name not in live:
+            live.add(_state_path(out, tree).stem)
+    for path in [*states_dir(out).glob("*.json"), *states_dir(out).glob(f"*{_END_SUFFIX}")]:
+        if path.stem not in live:
             path.unlink(missing_ok=True)
     out.with_name(f".{out.name}.state.json").unlink(missing_ok=True)  # before the spare existed
 
@@ -248,3 +270,10 @@ def states_dir(out: Path) -> Path:
 
 def _state_path(out: Path, tree: Path) -> Path:
     return states_dir(out) / f"{os.stat(tree).st_ino}.json"
+
+
+_END_SUFFIX = ".end"
+
+
+def _end_path(out: Path, tree: Path) -> Path:
+    return states_dir(out) / f"{os.stat(tree).st_ino}{_END_SUFFIX}"
