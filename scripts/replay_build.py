@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,7 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
     # Every old state is read and removed before any is written: a copy's new inode can be the
     # number another folder had when saved, and writing its state first would overwrite that one.
     relabelled: dict[str, dict[str, Any]] = {}
+    ends: dict[str, dict[str, Any]] = {}
     texts: dict[str, str] = {}  # each folder's latest.json as saved -> as relabelled
     for role, old_inode in saved["inodes"].items():
         latest_path = folders[role] / "latest.json"
@@ -111,12 +113,24 @@ def restore(snapshot: Path, work: Path, generator: str, *, link: bool = False) -
         state = orjson.loads(old_state.read_bytes())
         state["latest"] = text
         old_state.unlink()
-        relabelled[f"{os.stat(folders[role]).st_ino}.json"] = state
+        inode = os.stat(folders[role]).st_ino
+        relabelled[f"{inode}.json"] = state
+        old_end = folders["states"] / f"{old_inode}.end"  # when its build ended (states.py)
+        if old_end.exists():
+            # Ended now: the copy's folders are new, and as that build left them.
+            ends[f"{inode}.end"] = {
+                **orjson.loads(old_end.read_bytes()),
+                "latest": text,
+                "ns": time.time_ns(),
+            }
+            old_end.unlink()
     for name, state in relabelled.items():
         replaced = state.get("replaces")  # the spare as the site's build noted it (states.py)
         if replaced is not None and replaced["latest"] in texts:
             replaced["latest"] = texts[replaced["latest"]]
         (folders["states"] / name).write_bytes(orjson.dumps(state))
+    for name, end in ends.items():
+        (folders["states"] / name).write_bytes(orjson.dumps(end))
     for prefix in CACHE_PREFIXES:
         for cache in folders["states"].glob(f"{prefix}*"):
             cache.rename(folders["states"] / f"{prefix}{generator}")

@@ -56,6 +56,11 @@ def test_a_saved_site_replays_the_next_build_from_its_states(
         check=False,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+    # Each folder's end (states.write_tree_end) follows its copy and names its relabelled latest.json.
+    copies = tmp_path / "replay"
+    for tree in (copies / "site", copies / ".site.spare"):
+        end = json.loads((copies / ".site.states" / f"{os.stat(tree).st_ino}.end").read_text())
+        assert end["latest"] == (tree / "latest.json").read_text() and end["tops"]
     built = re.findall(r"^built .* (\d+) files, (\d+) unchanged \(.*spare", result.stdout, re.MULTILINE)
     assert len(built) == 2, result.stdout  # both replays started from the spare
     for files, unchanged in built:

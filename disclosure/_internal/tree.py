@@ -139,7 +139,7 @@ class Unchanged:
 
     Why: a spare's 146,000 such folders took eight processes 1.3 s to list, and the states step
     waited for them; a stat each is a fifth of a listing.  The ctime, not the modification time:
-    no one can set it back, and a file added, removed or renamed in the folder changes it.
+    no file operation sets it back, and a file added, removed or renamed in the folder changes it.
     """
 
     since_ns: int
