@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from disclosure import build as build_module
 from disclosure import search_index
 from disclosure._internal import pagefind_postings, tree
+from disclosure._internal.states import load_tree_end
 from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_fingerprint, verify_site
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
@@ -448,6 +449,7 @@ def test_a_build_that_replaced_no_usable_site_leaves_its_own_hard_linked_as_the_
     first = build_site(site_tree.root, AS_OF.replace(day=17), out)
     assert "spare copy" in first.timings
     assert os.stat(spare / page).st_ino == os.stat(out / page).st_ino
+    assert load_tree_end(out, spare) is not None  # the next listing passes over its unchanged folders
     assert (spare / "latest.json").read_bytes() == (out / "latest.json").read_bytes()
     second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
     assert "spare" in second.timings and "spare copy" not in second.timings and second.reused > 0

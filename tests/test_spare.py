@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from disclosure._internal.spare import LINKING_PROCESSES, copy_site, leave_spare, main
-from disclosure._internal.states import BuildState, spare_path, write_state
+from disclosure._internal.states import BuildState, load_tree_end, spare_path, write_state, write_tree_end
 from disclosure.site.render import Reusable
 from disclosure.site.routing import ROUTE_DIR
 from disclosure.tally import Tallier
@@ -72,9 +72,14 @@ def test_the_copy_becomes_the_spare_only_when_complete(tmp_path: Path) -> None:
     out.mkdir()
     into.mkdir()
     keyed = site(out)
+    tops = frozenset({"penalty"})
+    write_tree_end(out, out, (out / "latest.json").read_text(), tops)
     leave_spare(out, into, keyed)
     spare = spare_path(out)
     assert not into.exists() and inode(spare / keyed[0]) == inode(out / keyed[0])
+    site_end, spare_end = load_tree_end(out, out), load_tree_end(out, spare)  # noted for the copy too
+    assert site_end is not None and spare_end is not None
+    assert spare_end.tops == tops and spare_end.since_ns > site_end.since_ns
     into.mkdir()
     with pytest.raises(OSError):  # a spare is there: the copy is not put over it
         leave_spare(out, into, keyed)

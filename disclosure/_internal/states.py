@@ -214,6 +214,7 @@ def write_tree_end(out: Path, tree: Path, latest_text: str, tops: frozenset[str]
     from now on, and the top folders where it wrote no file without a key: a later listing may
     pass over the folders there that have not changed since (``tree.Unchanged``)."""
     data = {"latest": latest_text, "ns": time.time_ns(), "tops": sorted(tops)}
+    states_dir(out).mkdir(exist_ok=True)
     write_file_atomic(_end_path(out, tree), orjson.dumps(data))
 
 
