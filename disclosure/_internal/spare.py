@@ -14,10 +14,10 @@ removes any leftover, and links the site itself.  The copy holds what a build re
 the files its state keys, the search index and ``latest.json``, which names the site's build
 (``states.load_spare_state`` then takes the site's state for the spare's), and it notes its own
 end as the site's build did, so that the next listing passes over its unchanged folders
-(``tree.Unchanged``).  The routing table's
-shards are copied, not linked: every weekly build changes them all, and a spare's shard held by no
-other path is written over in place (``tree.rewrite_file``), where a linked one would be unlinked
-and made anew (65,536 shards: 0.4 s against 5.1-5.6 s, session 23).
+(``tree.Unchanged``).  The routing table's shards are copied, not linked: every weekly build
+changes them all, and a spare's shard held by no other path is written over in place
+(``tree.rewrite_file``), where a linked one would be unlinked and made anew (65,536 shards: 0.4 s
+against 5.1-5.6 s, session 23).
 
 The process that makes the copy holds the build lock until it is done (the caller passes it down),
 so a build started meanwhile waits for the spare rather than racing it.
