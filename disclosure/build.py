@@ -284,9 +284,12 @@ def _build(
         """While the flush's workers render, this process only waits for them: the bundle writers'
         compiled loop is loaded then, in a thread, where the index step's start loaded it before it
         could fork the writers (numba, 0.5-0.9 s at 10^5 records; docs/benchmarks.md, session 27).
-        Not where no bundle is to be written: importing numba would cost the build for nothing."""
+        Not where no bundle is to be written: importing numba would cost the build for nothing.
+        Nor in a build without a previous site (a first or full one), whose render's workers hold
+        the most memory and whose index step takes a minute: the loop's 117 MB are loaded once they
+        have ended, at the index step's start, as before."""
         nonlocal loading
-        if loading is not None or not output.index_work.rebuilt:
+        if loading is not None or not output.index_work.rebuilt or output.previous is None:
             return
         compiled = compiling
 

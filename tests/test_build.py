@@ -216,9 +216,9 @@ def test_the_render_is_written_back_while_the_index_step_runs(
 def test_the_writers_loop_is_loaded_while_the_flush_renders(
     site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bundle writers' compiled loop (numba) is loaded in a thread once the flush's workers are
-    started, not by the index step's start before it forks the writers; and not at all by a build
-    that writes no bundle."""
+    """In an incremental build, the bundle writers' compiled loop (numba) is loaded in a thread once
+    the flush's workers are started, not by the index step's start before it forks the writers; not
+    by a build that writes no bundle; and a first build loads it at the index step's start."""
     loaded: list[tuple[str, bool]] = []
     index_started = threading.Event()
     real_warm, real_init = pagefind_postings.warm, search_index.IndexStep.__init__
@@ -234,7 +234,10 @@ def test_the_writers_loop_is_loaded_while_the_flush_renders(
     monkeypatch.setattr(build_module, "warm_postings", warm)
     monkeypatch.setattr(search_index.IndexStep, "__init__", init)
     out = tmp_path / "site"
-    build_site(site_tree.root, AS_OF, out)
+    build_site(site_tree.root, AS_OF.replace(day=17), out)
+    assert loaded == []  # the index step's start loads it (search_index's own call)
+    index_started.clear()
+    build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
     assert [(name.startswith("postings"), then) for name, then in loaded] == [(True, False)]
     build_site(site_tree.root, AS_OF, out)  # nothing changed: every bundle is kept
     assert len(loaded) == 1
