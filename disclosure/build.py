@@ -252,8 +252,7 @@ def _build(
     with steps.step("fold", "按日期计算公示状态……"):
         fold = fold_releases(releases, as_of, verified=verification.states)
         removed = len(fold.removed())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_builds(out)
+    _remove_stale_builds(out)  # (out.parent was made for the build lock)
     staging = _building_folder(out)
     scratch: Path | None = None
     # The spare's outdated search bundles go here, to be deleted after the swap (in the background
@@ -610,14 +609,15 @@ def _keep_as_spare(replaced: Path | None, out: Path, generator: str, *, backgrou
     if spare.exists():
         unused.append(_building_folder(out))
         os.rename(spare, unused[-1])  # a name the next build clears if this deletion is cut short
-    kept = replaced is not None and made_by(replaced, generator)
-    if replaced is not None and not kept:
-        unused.append(replaced)  # its name is a leftover's already
+    kept = False
+    if replaced is not None:
+        if made_by(replaced, generator):
+            os.rename(replaced, spare)
+            kept = True
+        else:
+            unused.append(replaced)  # its name is a leftover's already
     if unused:
         _delete(*unused, background=background_cleanup)
-    if kept:
-        assert replaced is not None
-        os.rename(replaced, spare)
     return kept
 
 

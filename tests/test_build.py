@@ -305,12 +305,17 @@ def test_refuses_tampered_or_unsigned_releases(site_tree: SiteTree, built_site: 
     assert tree_digest(out) == before
 
 
+def _command_line_build(site_tree: SiteTree, out: Path) -> list[str]:
+    """``disclosure build`` of the site tree as of AS_OF into ``out``, as a command."""
+    return [sys.executable, "-m", "disclosure", "build", "--releases", str(site_tree.root),
+            "--as-of", AS_OF.isoformat(), "--out", str(out)]  # fmt: skip
+
+
 def test_killed_build_leaves_the_previous_site(site_tree: SiteTree, built_site: Path, tmp_path: Path) -> None:
     out = tmp_path / "build"
     shutil.copytree(built_site, out)
     before = tree_digest(out)
-    command = [sys.executable, "-m", "disclosure", "build", "--releases", str(site_tree.root),
-               "--as-of", AS_OF.isoformat(), "--out", str(out)]  # fmt: skip
+    command = _command_line_build(site_tree, out)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".build.building-") for p in tmp_path.iterdir()):
@@ -513,8 +518,7 @@ def test_a_build_waits_while_another_holds_the_site_s_lock(site_tree: SiteTree, 
     out = tmp_path / "build"
     held = os.open(tmp_path / ".build.lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(held, fcntl.LOCK_EX)  # as another build, or the spare's copy, holds it
-    command = [sys.executable, "-m", "disclosure", "build", "--releases", str(site_tree.root),
-               "--as-of", AS_OF.isoformat(), "--out", str(out)]  # fmt: skip
+    command = _command_line_build(site_tree, out)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         time.sleep(4)

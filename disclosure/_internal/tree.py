@@ -206,13 +206,11 @@ def _walk_changed(
 ) -> tuple[list[str], list[str], list[str]]:
     """``_walk`` of the ``folders`` that ``unchanged`` does not pass over; returns their files,
     the folders below them, and the folders passed over."""
-    passed = (
-        [folder for folder in folders if unchanged.passes(f"{root}/{folder}", folder)] if unchanged else []
-    )
-    if passed:
-        skipped = set(passed)
-        folders = [folder for folder in folders if folder not in skipped]
-    files, found, _ = _walk(root, folders)
+    changed: list[str] = []
+    passed: list[str] = []
+    for folder in folders:
+        (passed if unchanged and unchanged.passes(f"{root}/{folder}", folder) else changed).append(folder)
+    files, found, _ = _walk(root, changed)
     return files, found, passed
 
 
