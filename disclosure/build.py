@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disclosure._internal.forks import Beside
+from disclosure._internal.forks import Beside, collector_paused
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.spare import leave_spare
 from disclosure._internal.states import (
@@ -98,9 +98,9 @@ _BUILDING = ".building-"
 # (tree.Unchanged): the renderer's own, where it writes only keyed files (Pelican's pages and the
 # theme are elsewhere); a build that wrote a file without a key in one leaves it out.
 _PASSABLE_TOPS = frozenset({kind.value for kind in Kind} | {"entity"})
-# The cyclic GC's thresholds during a build: a build holds some 10^6 objects for its whole length
-# (states, records, views), which Python's defaults (700, 10, 10) traversed in 15 full collections
-# of a daily build at 10^5 (5.5 s); with these, 1.6 s in all (docs/benchmarks.md, session 9).
+# The cyclic GC's thresholds in a build's forked workers (its main process collects nothing:
+# forks.collector_paused).  Python's defaults (700, 10, 10) made 15 full collections of a daily
+# build at 10^5 over the 10^6 objects it holds (5.5 s); these, 1.6 s (docs/benchmarks.md, session 9).
 _GC_THRESHOLDS = (10_000, 10, 100)
 
 
@@ -178,10 +178,10 @@ def build_site(
     """
     steps = _Steps(progress)
     out = out.absolute()
-    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
-    gc.set_threshold(*_GC_THRESHOLDS)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLDS)  # for the forked workers (collector_paused)
     try:
-        with _build_lock(out, steps) as lock:
+        with collector_paused(), _build_lock(out, steps) as lock:
             return _build(
                 releases_root,
                 as_of,
@@ -196,19 +196,6 @@ def build_site(
             )
     finally:
         gc.set_threshold(*thresholds)
-        if not frozen:
-            gc.unfreeze()  # what the build froze (_freeze_for_forks) goes back to the oldest generation
-
-
-def _freeze_for_forks() -> None:
-    """Move every object the build holds so far out of the cyclic GC's reach (``gc.freeze``).
-
-    Why: they live until the build ends, and each full collection walked them all; worse, a
-    collection writes into every object's header, so one in a forked process (routing, the flush's
-    workers, the bundle writers), or in this one while they run, copied each memory page the two
-    shared.  ``build_site`` unfreezes them at the end when its caller had frozen nothing.
-    """
-    gc.freeze()
 
 
 # The data of builds whose caller exits right after (build_site's ``exits_after``).
@@ -268,7 +255,6 @@ def _build(
         """The routing table needs only the bundle plan: it is made beside the rest of the build
         (one core of Python for 10-25 s at 10^5, which would otherwise hold up a daily build)."""
         nonlocal routing
-        _freeze_for_forks()
         newest_first = list(reversed(bundles))
         cache = route_cache(out, generator, fresh=not incremental)
         bases = previous.bundles if previous else {}
@@ -307,7 +293,6 @@ def _build(
         nonlocal indexing, discard
         start = time.perf_counter()
         _start_writeback(staging)
-        _freeze_for_forks()  # and what the render added, before the bundle writers are forked
         if loading is not None:
             loading.result()  # the thread is done before the writers are forked
         elif compiling is not None:

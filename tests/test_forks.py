@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -11,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from disclosure._internal.forks import Beside, SharesBeside, TaskPool, balanced_shares, split_over_forks
+from disclosure._internal.forks import (
+    Beside,
+    SharesBeside,
+    TaskPool,
+    balanced_shares,
+    collector_paused,
+    split_over_forks,
+)
 
 
 def wait_for(path: Path) -> None:
@@ -209,3 +217,42 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status
+
+
+def _collector_in_child(made: int) -> str:
+    """How a child forked now finds the collector: on or off, and whether all the ``made``
+    objects it inherits are out of its reach (frozen)."""
+
+    def task(_start: int, _stop: int) -> str:
+        return f"{gc.isenabled()} {gc.get_freeze_count() >= made}"
+
+    (answer,) = SharesBeside(1, 2, task, at_least=1, shares=1).result()
+    return answer
+
+
+def test_the_collector_is_paused_here_and_back_in_children_forked_meanwhile() -> None:
+    assert gc.isenabled()  # as pytest runs the test
+    gc.collect()
+    frozen_before = gc.get_freeze_count()
+    with collector_paused():
+        assert not gc.isenabled()
+        kept = [[number] for number in range(50_000)]  # tracked objects, made while paused
+        # A forked worker collects again, over what it makes itself: what it inherits is frozen.
+        assert _collector_in_child(len(kept)) == "True True"
+        assert not gc.isenabled()  # the fork left this process as it was
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen_before  # nothing left frozen here
+    oldest = {id(held) for held in gc.get_objects(generation=2)}
+    assert id(kept[0]) in oldest and id(kept[-1]) in oldest  # the block's objects are not young
+    assert _collector_in_child(len(kept)) == "True False"  # a later fork: nothing frozen for it
+    del kept
+
+
+def test_a_paused_collector_stays_off_where_it_was_off() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
