@@ -98,6 +98,9 @@ _BUILDING = ".building-"
 # (tree.Unchanged): the renderer's own, where it writes only keyed files (Pelican's pages and the
 # theme are elsewhere); a build that wrote a file without a key in one leaves it out.
 _PASSABLE_TOPS = frozenset({kind.value for kind in Kind} | {"entity"})
+# The files of a record's and an entity's folder (render.py), which the listing of the spare checks
+# in the folders it passes over (tree.Vouched): the flush then need not stat them.
+_FOLDER_FILES = frozenset({"index.html", "record.json"})
 # The cyclic GC's thresholds in a build's forked workers (its main process collects nothing:
 # forks.collector_paused).  Python's defaults (700, 10, 10) made 15 full collections of a daily
 # build at 10^5 over the 10^6 objects it holds (5.5 s); these, 1.6 s (docs/benchmarks.md, session 9).
@@ -220,7 +223,11 @@ def _build(
     # The spare is listed in processes of their own while the states load (1-3 s at 10^5 records).
     listing = incremental and spare_dir.is_dir()  # no fork for a first or --full build
     unchanged = load_tree_end(out, spare_dir) if listing else None
-    lister = TreeListing(spare_dir, skip=frozenset({"pagefind"}), unchanged=unchanged) if listing else None
+    lister = (
+        TreeListing(spare_dir, skip=frozenset({"pagefind"}), unchanged=unchanged, vouch=_FOLDER_FILES)
+        if listing
+        else None
+    )
     with steps.step("state", "读取上次构建的记录……"), lister or contextlib.nullcontext():
         previous = load_state(out, out, generator) if incremental else None
         spare = load_spare_state(out, spare_dir, generator, previous) if incremental else None
@@ -332,6 +339,7 @@ def _build(
             previous=out if previous else None,
             reusable=previous.files if previous else {},
             base=spare.files if spare else linked,
+            vouched=lister.vouched if spare is not None and lister is not None else frozenset(),
             base_ready=copy.result if copy else None,
             previous_bundles=previous.bundles if previous else {},
             previous_pages=previous.pages if previous else {},

@@ -124,28 +124,30 @@ def test_verify_site_accepts_the_build_and_catches_tampering(
     assert f"shows '{SHOP[0]}' of removed entry {WITHDRAWN_ID}" in faults
 
 
-def test_the_build_runs_with_its_gc_thresholds_and_restores_them(
+def test_the_build_collects_nothing_here_sets_its_workers_thresholds_and_restores_both(
     site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = []
     real = fold_releases
 
     def fold(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.get_threshold())
+        seen.append((gc.get_threshold(), gc.isenabled()))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(build_module, "fold_releases", fold)
     before = gc.get_threshold()
+    assert gc.isenabled()
     build_site(site_tree.root, AS_OF, tmp_path / "build")
-    assert seen == [build_module._GC_THRESHOLDS] != [before] and gc.get_threshold() == before
+    assert seen == [(build_module._GC_THRESHOLDS, False)] and before != build_module._GC_THRESHOLDS
+    assert gc.get_threshold() == before and gc.isenabled()
 
 
-def test_the_build_freezes_what_it_holds_before_forking_and_unfreezes_it(
+def test_a_process_the_build_forks_starts_with_the_build_s_objects_frozen(
     site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The forked routing process and bundle writers start with the build's objects frozen out of
-    the cyclic GC (their collections would copy every page they share); afterwards the caller's
-    GC sees them again."""
+    """The forked routing process starts with the build's objects frozen out of the cyclic GC
+    (forks.collector_paused: its collections would walk them and copy every page they share);
+    here nothing stays frozen."""
     frozen = tmp_path / "frozen"
     real = search_index.write_routes
 
@@ -659,6 +661,9 @@ def test_a_spare_changed_by_hand_is_put_right(
     listing passes over only the record and entity folders whose inode did not change since."""
     out, spare = tmp_path / "build", tmp_path / ".build.spare"
     build_site(site_tree.root, AS_OF.replace(day=17), out)
+    # The spare is then the second build's site (the first build's copy), not the first build's,
+    # whose files that copy linked after it ended: none of its files is vouched for by the listing.
+    build_site(site_tree.root, AS_OF, out)
     build_site(site_tree.root, AS_OF, out)
     passed: dict[str, bool] = {}
     real_passes = tree.Unchanged.passes
@@ -674,11 +679,41 @@ def test_a_spare_changed_by_hand_is_put_right(
     page.unlink()  # a new inode: the served page is safe
     page.write_text("篡改")
     (spare / "entity" / COMPANY[1] / "index.html").unlink()
+    edited = next(folder for folder in sorted((spare / "entity").iterdir()) if folder.name != COMPANY[1])
+    with open(edited / "index.html", "a", encoding="utf-8") as written_in_place:
+        written_in_place.write("篡改")  # its folder unchanged: found by the file's own ctime
     bundle = _bundles(spare)[0]
     shutil.rmtree(bundle)
     build_site(site_tree.root, AS_OF, out)
-    assert passed[f"entity/{SHOP[1]}"] and not passed[f"penalty/{COMPANY_PENALTY_ID}"]
+    assert passed[f"entity/{edited.name}"] and not passed[f"penalty/{COMPANY_PENALTY_ID}"]
     assert not passed[f"entity/{COMPANY[1]}"]
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
+    assert tree_state(out) == tree_state(clean)
+
+
+def test_a_build_from_a_spare_stats_only_the_files_its_listing_did_not_vouch_for(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing of the spare checks the ctime of each record's and entity's files in the
+    folders it passes over (tree.Vouched), and the flush stats none of those again."""
+    out = tmp_path / "build"
+    for _ in range(3):  # the fourth's spare: the second's site, none of its files linked since it ended
+        build_site(site_tree.root, AS_OF, out)
+    checked: list[str] = []
+    made_as = render_module._made_as
+
+    def counted(path: str, known: Any) -> bool:
+        checked.append(path)
+        return made_as(path, known)
+
+    monkeypatch.setattr(render_module, "_made_as", counted)
+    build_site(site_tree.root, AS_OF, out, workers=1)  # the flush in this process
+    pages = [
+        path for path in tree.list_files(out) if re.fullmatch(r"(entity|penalty)/[^/]+/index\.html", path)
+    ]
+    stated = {os.path.relpath(path, out.parent).split("/", 1)[1] for path in checked}
+    assert len(pages) >= 4 and not stated & set(pages)  # each kept as the listing vouched for it
     clean = tmp_path / "clean"
     build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_state(out) == tree_state(clean)

@@ -7,6 +7,9 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
+from disclosure.site import render
 from disclosure.site.render import Output, Reusable, list_pages
 from disclosure.site.views import RecordView
 from tests.site_tree import SiteTree
@@ -99,3 +102,31 @@ def test_a_page_the_spare_holds_alone_is_written_over_and_a_shared_one_replaced(
     finally:
         os.close(alone)
     assert (root / "penalty" / "c" / "index.html").read_text() == "新的第三页"
+
+
+def test_files_a_listing_vouched_for_are_kept_without_a_stat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file in ``vouched`` (tree.Vouched: its folder and its own ctime unchanged since its build)
+    is kept as the state says; any other is checked by its size and modification time."""
+    base = {}
+    for name in ("a", "b"):
+        path = tmp_path / "penalty" / name / "index.html"
+        path.parent.mkdir(parents=True)
+        path.write_text(f"第{name}页")
+        stat = path.stat()
+        base[f"penalty/{name}/index.html"] = Reusable(f"key-{name}", stat.st_size, stat.st_mtime_ns)
+    checked: list[str] = []
+    made_as = render._made_as
+
+    def counted(path: str, known: Reusable) -> bool:
+        checked.append(path)
+        return made_as(path, known)
+
+    monkeypatch.setattr(render, "_made_as", counted)
+    output = Output(root=tmp_path, base=base, vouched=frozenset({"penalty/a/index.html"}))
+    for name in ("a", "b"):
+        output.page(f"/penalty/{name}/", lambda: "不该再渲染", key=f"key-{name}")
+    assert output.flush(workers=1) == 0
+    assert checked == [f"{tmp_path}/penalty/b/index.html"]
+    assert output.reused == base

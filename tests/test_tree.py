@@ -140,6 +140,7 @@ def test_a_listing_passes_over_folders_unchanged_since_the_build_ended(tmp_path:
         "penalty/district/350102/index.html",
         "entity/91350100M000100Y43/index.html",
         "theme/css/site.css",
+        "penalty/0/notes.txt",  # in a folder passed over, but not a name to vouch for
     ]
     for relative in made:
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +150,9 @@ def test_a_listing_passes_over_folders_unchanged_since_the_build_ended(tmp_path:
     (tmp_path / "penalty" / "1" / "stray.html").write_text("不该出现")  # a folder changed by hand
     (tmp_path / "penalty" / "2" / "index.html").touch()  # a file's own times: not its folder's
     unchanged = Unchanged(ended, frozenset({"penalty", "entity"}))
-    with TreeListing(tmp_path, unchanged=unchanged) as listing:
+    with TreeListing(
+        tmp_path, unchanged=unchanged, vouch=frozenset({"index.html", "record.json"})
+    ) as listing:
         files, folders = listing.result()
     assert sorted(files) == [
         "penalty/1/index.html",
@@ -160,6 +163,12 @@ def test_a_listing_passes_over_folders_unchanged_since_the_build_ended(tmp_path:
     assert sorted(folders) == ["entity", "penalty", "penalty/1", "penalty/district", "penalty/district/350102",
                                "theme", "theme/css"]  # fmt: skip
     assert len(list_tree(tmp_path)[0]) == len(made) + 1  # without it, everything
+    # The files of the folders passed over, by their own ctime: the one touched since is not vouched for.
+    vouched = [relative for relative in made if relative in listing.vouched]
+    assert vouched == [f"penalty/{n}/index.html" for n in range(records) if n not in (1, 2)] + [
+        "entity/91350100M000100Y43/index.html"
+    ]
+    assert listing.vouched.touched == {"penalty/2/index.html"}
 
 
 def test_removing_files_then_empty_folders_leaves_only_what_holds_files(tmp_path: Path) -> None:

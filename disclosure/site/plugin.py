@@ -41,6 +41,7 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
             previous=site.previous,
             reusable=site.reusable,
             base=site.base,
+            vouched=site.vouched,
             base_ready=site.base_ready,
             pages_started=site.pages_started,
             pages_written=site.pages_written,

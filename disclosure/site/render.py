@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -79,6 +79,7 @@ class SiteInput:
     previous: Path | None = None  # the site this build replaces: unchanged files are linked from it
     reusable: dict[str, Reusable] = field(default_factory=dict)  # the files of ``previous``
     base: dict[str, Reusable] = field(default_factory=dict)  # the files the output folder starts with
+    vouched: Container[str] = frozenset()  # of ``base``, those known unchanged without a stat (Output)
     previous_bundles: dict[str, str] = field(default_factory=dict)  # bundle name -> key
     previous_pages: dict[str, tuple[str, str]] = field(
         default_factory=dict
@@ -135,6 +136,9 @@ class Output:
     previous: Path | None = None
     reusable: dict[str, Reusable] = field(default_factory=dict)  # the files of ``previous``
     base: dict[str, Reusable] = field(default_factory=dict)  # the files ``root`` starts with
+    # Of ``base``, those known to be as first made without a stat (a listing vouched for them:
+    # tree.Vouched); the others are checked by their size and modification time.
+    vouched: Container[str] = frozenset()
     keys: dict[str, str] = field(default_factory=dict)  # this build's keyed files, for the next build
     written: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)  # page URLs for the sitemap
@@ -251,7 +255,7 @@ class Output:
         key = self.keys[relative]
         target = f"{self.root}/{relative}"
         kept = self.base.get(relative)
-        if kept is not None and kept.key == key and _made_as(target, kept):
+        if kept is not None and kept.key == key and (relative in self.vouched or _made_as(target, kept)):
             return "kept"
         known = self.reusable.get(relative)
         if self.previous is None or known is None or known.key != key:
