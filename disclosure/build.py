@@ -228,24 +228,28 @@ def _build(
         if listing
         else None
     )
-    with steps.step("state", "读取上次构建的记录……"), lister or contextlib.nullcontext():
-        previous = load_state(out, out, generator) if incremental else None
-        spare = load_spare_state(out, spare_dir, generator, previous) if incremental else None
+    # The listers go on while the releases are verified and folded: since session 28 they also
+    # check the files they vouch for (tree.Vouched), and the state step had waited for them.
+    with lister or contextlib.nullcontext():
+        with steps.step("state", "读取上次构建的记录……"):
+            previous = load_state(out, out, generator) if incremental else None
+            spare = load_spare_state(out, spare_dir, generator, previous) if incremental else None
+        with steps.step("verify", "核验发布批次……"):
+            known = previous.history if previous else None
+            resumes = known is not None and known_prefix(releases_root, known) == len(known.manifests)
+            tallier = previous.tallier if previous and resumes else Tallier()
+            verification = check_releases(releases_root, known=known if resumes else None, on_entry=tallier)
+            if verification.faults:  # refuses unsigned or tampered releases
+                raise VerificationError(verification.faults)
+            releases = verification.releases
+            assert verification.trust is not None  # no fault: the trust store loaded
+            trust = verification.trust
+        with steps.step("fold", "按日期计算公示状态……"):
+            fold = fold_releases(releases, as_of, verified=verification.states)
+            removed = len(fold.removed())
         if spare is not None and lister is not None:
-            spare_tree = lister.result()
-    with steps.step("verify", "核验发布批次……"):
-        known = previous.history if previous else None
-        resumes = known is not None and known_prefix(releases_root, known) == len(known.manifests)
-        tallier = previous.tallier if previous and resumes else Tallier()
-        verification = check_releases(releases_root, known=known if resumes else None, on_entry=tallier)
-        if verification.faults:  # refuses unsigned or tampered releases
-            raise VerificationError(verification.faults)
-        releases = verification.releases
-        assert verification.trust is not None  # no fault: the trust store loaded
-        trust = verification.trust
-    with steps.step("fold", "按日期计算公示状态……"):
-        fold = fold_releases(releases, as_of, verified=verification.states)
-        removed = len(fold.removed())
+            with steps.step("listing", "列出上次替换下的网站……"):
+                spare_tree = lister.result()
     _remove_stale_builds(out)  # (out.parent was made for the build lock)
     staging = _building_folder(out)
     scratch: Path | None = None

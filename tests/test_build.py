@@ -463,6 +463,7 @@ def test_a_build_that_replaced_no_usable_site_leaves_its_own_hard_linked_as_the_
     assert (spare / "latest.json").read_bytes() == (out / "latest.json").read_bytes()
     second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
     assert "spare" in second.timings and "spare copy" not in second.timings and second.reused > 0
+    assert "listing" in second.timings and "listing" not in first.timings  # the spare's, waited for
     clean = tmp_path / "clean"
     build_site(site_tree.root, AS_OF, clean, incremental=False)
     assert tree_state(out) == tree_state(clean)
