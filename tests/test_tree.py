@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from disclosure._internal import tree
 from disclosure._internal.tree import (
     LISTING_FORK_AT,
     TreeListing,
@@ -181,3 +182,30 @@ def test_removing_files_then_empty_folders_leaves_only_what_holds_files(tmp_path
     files, remaining = list_tree(tmp_path)
     assert files == ["penalty/2/index.html"]
     assert remaining == ["penalty", "penalty/2"]  # x/y/z, x/y and x went as their last file did
+
+
+def test_forked_listers_run_niced_and_the_caller_keeps_its_priority(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listers check files while the build reads its states: they yield the core to it."""
+    for number in range(LISTING_FORK_AT + 10):
+        (tmp_path / "penalty" / str(number)).mkdir(parents=True)
+    walk = tree._walk_changed
+
+    def noted(root: str, *args: Any) -> Any:
+        (tmp_path / f"nice-{os.getpid()}").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+        return walk(root, *args)
+
+    monkeypatch.setattr(tree, "_walk_changed", noted)
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    files, folders = list_tree(tmp_path, processes=2)
+    assert len(folders) == LISTING_FORK_AT + 11 and not files
+    niceness = {path.read_text() for path in tmp_path.glob("nice-*")}
+    assert (
+        niceness == {str(max(before, tree.LISTING_NICENESS))}
+        and not (tmp_path / f"nice-{os.getpid()}").exists()
+    )
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
+    (tmp_path / "small" / "penalty" / "1").mkdir(parents=True)
+    assert list_tree(tmp_path / "small") == ([], ["penalty", "penalty/1"])  # listed here, not forked
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
