@@ -38,6 +38,7 @@ from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
 from tests.factories import COMPANY, SHOP, penalty_row, write_csv
 from tests.site_tree import AS_OF, COMPANY_PENALTY_ID, WITHDRAWN_ID, WITHDRAWN_NUMBER, SiteTree
+from tests.test_site_render import count_reuse_checks
 
 pytestmark = pytest.mark.xdist_group("site")
 
@@ -701,14 +702,7 @@ def test_a_build_from_a_spare_stats_only_the_files_its_listing_did_not_vouch_for
     out = tmp_path / "build"
     for _ in range(3):  # the fourth's spare: the second's site, none of its files linked since it ended
         build_site(site_tree.root, AS_OF, out)
-    checked: list[str] = []
-    made_as = render_module._made_as
-
-    def counted(path: str, known: Any) -> bool:
-        checked.append(path)
-        return made_as(path, known)
-
-    monkeypatch.setattr(render_module, "_made_as", counted)
+    checked = count_reuse_checks(monkeypatch)
     build_site(site_tree.root, AS_OF, out, workers=1)  # the flush in this process
     pages = [
         path for path in tree.list_files(out) if re.fullmatch(r"(entity|penalty)/[^/]+/index\.html", path)

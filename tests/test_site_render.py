@@ -104,6 +104,19 @@ def test_a_page_the_spare_holds_alone_is_written_over_and_a_shared_one_replaced(
     assert (root / "penalty" / "c" / "index.html").read_text() == "新的第三页"
 
 
+def count_reuse_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the flush checks by their stat from now on (in this process), in order."""
+    checked: list[str] = []
+    made_as = render._made_as
+
+    def counted(path: str, known: Reusable) -> bool:
+        checked.append(path)
+        return made_as(path, known)
+
+    monkeypatch.setattr(render, "_made_as", counted)
+    return checked
+
+
 def test_files_a_listing_vouched_for_are_kept_without_a_stat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,14 +129,7 @@ def test_files_a_listing_vouched_for_are_kept_without_a_stat(
         path.write_text(f"第{name}页")
         stat = path.stat()
         base[f"penalty/{name}/index.html"] = Reusable(f"key-{name}", stat.st_size, stat.st_mtime_ns)
-    checked: list[str] = []
-    made_as = render._made_as
-
-    def counted(path: str, known: Reusable) -> bool:
-        checked.append(path)
-        return made_as(path, known)
-
-    monkeypatch.setattr(render, "_made_as", counted)
+    checked = count_reuse_checks(monkeypatch)
     output = Output(root=tmp_path, base=base, vouched=frozenset({"penalty/a/index.html"}))
     for name in ("a", "b"):
         output.page(f"/penalty/{name}/", lambda: "不该再渲染", key=f"key-{name}")
