@@ -233,15 +233,16 @@ class TreeListing(StoppedOnExit):
         their files.  Of those files, the ones named in ``vouch`` are then in ``vouched`` unless
         their own ctime says they changed: the listers check them while the caller is busy, where
         the build's reuse check would stat each of them later (some 230,000 at 10^5 records)."""
-        files, folders, passed, touched = list(self._files), list(self._folders), set(), set()
+        files, folders, passed_lists, touched = list(self._files), list(self._folders), [], []
         for share_files, share_folders, share_passed, share_touched in self._shares.result():
             files += share_files
             folders += share_folders
-            passed.update(share_passed)
-            touched.update(share_touched)
+            passed_lists += share_passed
+            touched += share_touched
+        passed = frozenset(passed_lists)  # one set, for the filter and for ``vouched``
         if passed:
             folders = [folder for folder in folders if folder not in passed]
-        self.vouched = Vouched(self._vouch, frozenset(passed), frozenset(touched))
+        self.vouched = Vouched(self._vouch, passed, frozenset(touched))
         return files, folders
 
     def stop(self) -> None:
