@@ -191,13 +191,15 @@ def test_an_edited_bundle_is_the_bundle_written_whole(built: Built, tmp_path: Pa
     assert len(list((tmp_path / "expected-by-word" / "index").iterdir())) > 3
 
 
+@pytest.mark.parametrize("into_trash", [False, True])
 def test_an_edit_into_an_earlier_version_keeps_its_pages_files_and_writes_into_none(
-    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, into_trash: bool
 ) -> None:
     """A weekly build edits a bundle where the spare holds it: the result is the bundle written
     whole, with nothing of the earlier version left over; the pages it shares with the base stay
     as they are, not linked again; and no file is written into, as the spare shares its files
-    with the site being served."""
+    with the site being served.  Given a trash folder, the earlier version's index chunks and
+    filters are moved there, folder by folder, and not one of them is unlinked."""
     gone = {entry.url for entry in R}
     write_bundle(built.with_removed.values(), tmp_path / "older", runtime=built.full, page_tag="t")
     (tmp_path / "older" / "fragment" / "zh-cn_t-0000000.pf_fragment").write_bytes(b"stray")
@@ -217,8 +219,23 @@ def test_an_edit_into_an_earlier_version_keeps_its_pages_files_and_writes_into_n
         os.link(existing, path)
 
     monkeypatch.setattr("disclosure._internal.pagefind_write._link", link)
-    assert _edit(tmp_path / "base", {changed.url}, [page], spare, page_tag="t")
+    unlinked: list[str] = []
+
+    def unlink(path: str) -> None:
+        unlinked.append(str(path))
+        os.remove(path)
+
+    monkeypatch.setattr("disclosure._internal.pagefind_write.os.unlink", unlink)
+    trash = tmp_path / "trash" if into_trash else None
+    assert _edit(tmp_path / "base", {changed.url}, [page], spare, page_tag="t", trash=trash)
     assert links == []  # every kept page's file, the scripts and the wasm were there already
+    old_data = {path for path in unlinked if Path(path).parent.name in ("index", "filter")}
+    served_data = {path: data for path, data in before.items() if path.split("/")[0] in ("index", "filter")}
+    if trash is None:
+        assert {str(Path(path).relative_to(spare)) for path in old_data} == served_data.keys()
+    else:
+        assert old_data == set()
+        assert tree(trash) == served_data  # the stray chunk too
     expected = read(built.full) | {changed.url: page}
     write_bundle(expected.values(), tmp_path / "whole", runtime=built.full, page_tag="t")
     assert tree(spare) == tree(tmp_path / "whole")  # the dropped pages, the stray files: gone

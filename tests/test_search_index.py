@@ -4,6 +4,7 @@ failures that stop a build.  Whole builds, incremental against clean, are in tes
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -228,6 +229,32 @@ def test_a_bundle_writer_reads_each_source_once(
         whole = tmp_path / "whole" / bundle.name
         write_bundle([pages[url] for url in sources], whole, runtime=built.fresh, page_tag=bundle.tag)
         assert tree(tmp_path / bundle.name) == tree(whole), bundle.name
+
+
+def test_a_spare_bundle_edited_in_place_leaves_its_old_index_in_the_discard(
+    built: Built, tmp_path: Path
+) -> None:
+    """A weekly build edits some 200 bundles where the spare holds them: each one's old index
+    chunks and filters go into the build's discard folder, which the build deletes after the swap,
+    and the bundle is the one a whole write gives."""
+    pages = read_bundle_pages(built.full)
+    urls = sorted(pages)
+    write_bundle(pages.values(), tmp_path / "base" / "b0", runtime=built.full, page_tag="b0")
+    spare = tmp_path / "site" / "b0"  # last week's bundle, as the spare holds it
+    shutil.copytree(tmp_path / "base" / "b0", spare, copy_function=os.link)
+    old = {f"{folder}/{path.name}" for folder in ("index", "filter") for path in (spare / folder).iterdir()}
+    discard = tmp_path / "discard"
+    discard.mkdir()
+    rebuilt = [(Bundle("b0", ()), dict.fromkeys(urls[1:], "base"))]
+    bases = {"b0": ("base", tuple(urls))}
+    locations = {"base": tmp_path / "base" / "b0"}
+    with search_index._BundleWriters(rebuilt, bases, locations, tmp_path / "site", 1, discard=discard) as w:
+        assert w.finish() == {"edited": 1}
+    assert {
+        str(path.relative_to(discard / "b0.edited")) for path in (discard / "b0.edited").rglob("*.pf_*")
+    } == old
+    write_bundle([pages[url] for url in urls[1:]], tmp_path / "whole", runtime=built.full, page_tag="b0")
+    assert tree(spare) == tree(tmp_path / "whole")
 
 
 def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(

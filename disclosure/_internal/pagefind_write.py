@@ -130,13 +130,16 @@ def edit_bundle(
     sort_values: SortValues,
     chunk_size: ChunkSize = INDEX_CHUNK_SIZE,
     page_tag: str = "",
+    trash: Path | None = None,
 ) -> bool:
     """Write into ``target`` what ``write_bundle`` would write for the pages of the bundle in
     ``source`` but ``drop``, plus ``add``; False (nothing written) where it cannot.  ``target`` is a
     new folder, or one holding an earlier version of the bundle (a spare's): the fragments there
     that are the ones wanted (the same file as the kept page's in ``source``) and the runtime's
     files stay, everything else there is removed, and no file there is ever written into (the
-    spare shares its files with the site being served).
+    spare shares its files with the site being served).  ``trash``, a new folder's name on the
+    same file system, takes ``target``'s old index chunks and filters in one move each, for the
+    caller to delete later (``_clear_for_edit``).
 
     Why: a weekly build loses a few records from most bundles.  Reading a bundle into pages (every
     fragment unzipped, hashed and parsed, every posting filed under its page) and writing it back
@@ -216,7 +219,7 @@ def edit_bundle(
             new_sorts[number_of[page.url]] = page.sorts
         index.sorts = sort_orders(new_sorts)
 
-        present = _clear_for_edit(target, runtime, language)  # its fragments: name -> inode
+        present = _clear_for_edit(target, runtime, language, trash)  # its fragments: name -> inode
         # Plain strings: a weekly build places some 80,000 fragments, and two Path joins a link
         # cost about a second of CPU.
         old_fragments, new_fragments = f"{source}/fragment", f"{target}/fragment"
@@ -371,14 +374,17 @@ def _make_folders(target: Path) -> None:
         (target / folder).mkdir()
 
 
-def _clear_for_edit(target: Path, runtime: Path, language: str) -> dict[str, int]:
+def _clear_for_edit(target: Path, runtime: Path, language: str, trash: Path | None = None) -> dict[str, int]:
     """Make ``target`` ready for an edit: a new folder, or an earlier version of the bundle emptied
     of all but its fragments and the runtime's files (``_finish`` links the others); returns the
-    fragments there, name -> inode.
+    fragments there, name -> inode.  Its index and filter folders are moved into ``trash`` when
+    given (which must not exist yet), else emptied.
 
-    Why keep them: a weekly build edits some 200 of 260 bundles at 10^5 records, each losing or
-    gaining a few pages; linking each bundle's every fragment into a new folder (some 80,000) took
-    about 1 s of the writers' system CPU, and deleting the old folders as many unlinks after the swap.
+    Why keep the fragments: a weekly build edits some 200 of 260 bundles at 10^5 records, each
+    losing or gaining a few pages; linking each bundle's every fragment into a new folder (some
+    80,000) took about 1 s of the writers' system CPU, and deleting the old folders as many unlinks
+    after the swap.  Why move the rest: the same build unlinked some 8,000 old index chunks and
+    filters there, 150 microseconds each, 1.2 s of the writers' CPU (docs/benchmarks.md, session 29).
     """
     if not target.is_dir():
         _make_folders(target)
@@ -390,6 +396,11 @@ def _clear_for_edit(target: Path, runtime: Path, language: str) -> dict[str, int
         if wanted.get(entry.name) == entry.inode() and entry.is_file(follow_symlinks=False):
             continue
         _remove(entry)
+    if trash is not None:
+        trash.mkdir()
+        for folder in ("index", "filter"):
+            if (target / folder).is_dir():
+                os.rename(target / folder, trash / folder)
     for folder in DATA_DIRS:
         (target / folder).mkdir(exist_ok=True)
     for folder in ("index", "filter"):  # named by their content, which an edit changes
