@@ -22,6 +22,7 @@ import datetime as dt
 import fcntl
 import gc
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -443,8 +444,16 @@ def _build(
     )
 
 
+# The libraries whose releases may change the output's bytes where our code does not: the search
+# bundles' gzip streams (libdeflate), the pages' markup (Jinja2, Markdown, nh3) and Pelican's pages.
+# A site built with other versions is another generator's, and the next build starts over, as
+# after new code: an incremental build must equal a clean one byte for byte.
+OUTPUT_LIBRARIES = ("deflate", "Jinja2", "Markdown", "nh3", "pelican")
+
+
 def generator_fingerprint(config: Path) -> str:
-    """A digest of everything that shapes the output besides the data: code, theme, settings, pages."""
+    """A digest of everything that shapes the output besides the data: code, theme, settings,
+    pages, and the versions of ``OUTPUT_LIBRARIES``."""
     package = Path(__file__).parent
     base = config.parent
     named = [(f"disclosure/{p.relative_to(package)}", p) for p in sorted(package.rglob("*.py"))]
@@ -454,6 +463,8 @@ def generator_fingerprint(config: Path) -> str:
     digest = hashlib.sha256()
     for name, path in named:
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in OUTPUT_LIBRARIES:
+        digest.update(f"{library}=={importlib.metadata.version(library)}\0".encode())
     return digest.hexdigest()[:16]
 
 

@@ -62,6 +62,11 @@ def test_not_a_bundle_fails_loudly(built: Built, tmp_path: Path) -> None:
     meta.write_bytes(b"not gzip")
     with pytest.raises(BundleFormatError, match="not gzip"):
         read(copy)
+    stream = bytearray((built.full / meta.name).read_bytes())
+    stream[12:-8] = bytes(len(stream) - 20)  # a gzip header and end, a corrupt stream between
+    meta.write_bytes(bytes(stream))
+    with pytest.raises(BundleFormatError, match="not gzip"):
+        read(copy)
     chunk = next(copy.glob("index/*.pf_index"))
     meta.write_bytes((built.full / meta.name).read_bytes())
     chunk.write_bytes(

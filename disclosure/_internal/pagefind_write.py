@@ -22,14 +22,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import deflate
 import libipld
 import numpy
 from numpy.typing import NDArray
-from zlib_ng import zlib_ng
 
 from disclosure._internal.pagefind_index import (
     DATA_DIRS,
-    GZIP_WBITS,
     HEADER,
     INDEX_CHUNK_SIZE,
     PAGE_TAG,
@@ -69,15 +68,17 @@ from disclosure._internal.pagefind_postings import (
 )
 from disclosure._internal.tree import write_all
 
-# zlib-ng's level for index chunks: gzip is the largest single cost of editing a bundle (about a
-# fifth).  On 1,462 chunks of a 10^5 site (21.6 MB of CBOR): level 7 took 0.91 s for 7.62 MB,
-# level 6 0.52 s for 7.75 MB (1.6 % more), level 9 1.68 s for 7.53 MB (docs/benchmarks.md,
-# session 14).  A query loads a few index chunks, so 1.6 % of them is well under a kilobyte.
-INDEX_CHUNK_LEVEL = 6
-# zlib-ng's level for the metadata, which the first query fetches whole from each bundle it merges:
-# on the 263 bundles of a 10^5 site, level 6 gives 1.032 MB in 0.04 s, level 9 1.087 MB in 0.09 s
-# (zlib-ng's level 9 searches differently, and loses on these; docs/benchmarks.md, session 22).
-META_LEVEL = 6
+# libdeflate's level for index chunks: gzip is the largest single cost of editing a bundle (about
+# a fifth).  On the 6,909 chunks of a 10^5 site (102 MB of CBOR), level 5 took 0.86 s for 35.87 MB,
+# level 6 1.09 s for 35.68 MB, level 9 3.05 s for 35.36 MB; zlib-ng's level 6, used until session
+# 29, 1.39 s for 36.66 MB (docs/benchmarks.md, session 29).  A query loads a few index chunks, so
+# half a percent of them is a few hundred bytes.
+INDEX_CHUNK_LEVEL = 5
+# libdeflate's level for the metadata, which the first query fetches whole from each bundle it
+# merges, and for the filters: on the 263 bundles of a 10^5 site, level 9 gives 1.029 MB of
+# metadata in 0.04 s (level 12 1.016 MB in 0.20 s; zlib-ng's level 6 gave 1.032 MB), and 1.020 MB of
+# filters in 0.014 s (zlib-ng's level 9, 1.027 MB in 0.04 s).
+META_LEVEL = 9
 
 
 def write_bundle(
@@ -666,12 +667,12 @@ def _short(full: str, floor: int, taken: dict[str, str]) -> str:
     return full[:length]
 
 
-def _write(path: Path, encoded: bytes, level: int = 9) -> None:
-    """Pagefind gzips at flate2's best (miniz level 9); zlib-ng compresses 2-3x faster than zlib at
-    the same level.  Level 9 on the filters (small); the metadata at ``META_LEVEL``, index chunks at
-    ``INDEX_CHUNK_LEVEL``.  The gzip header has no time or name, so the bytes depend on the
-    content alone."""
-    _create(path, zlib_ng.compress(HEADER + encoded, level, wbits=GZIP_WBITS))
+def _write(path: Path, encoded: bytes, level: int = META_LEVEL) -> None:
+    """Pagefind gzips at flate2's best (miniz level 9); libdeflate compresses 1.6x faster than
+    zlib-ng at a level that gives smaller files (``INDEX_CHUNK_LEVEL``).  The gzip header has no time
+    or name, so the bytes depend on the content alone (and on libdeflate's version, which is in
+    the generator's fingerprint: build.generator_fingerprint)."""
+    _create(path, bytes(deflate.gzip_compress(HEADER + encoded, level)))
 
 
 def _create(path: Path, data: bytes, *, like: Path | None = None) -> None:
