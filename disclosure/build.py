@@ -372,11 +372,13 @@ def _build(
             rendered = site.result.rendered_by_type()
         result = site.result
         passable: frozenset[str] = frozenset()
+        rendered_files = 0  # the site's files but its search index, counted by write_next_state
 
         def write_next_state() -> None:
             """The state the next build starts from, written while Pagefind and the bundle writers
             run: it needs only the render's files and the bundles' plan (1-1.5 s of this process
-            at 10^5 records, which the swap step waited for until session 22)."""
+            at 10^5 records, which the swap step waited for until session 22).  The site's files
+            but its search index are counted then too, for the report."""
             state = BuildState(
                 files=result.stat_keys(),
                 bundles={b.name: b.key for b in result.bundles},
@@ -387,9 +389,10 @@ def _build(
             # It names the new latest.json: if the swap never happens, it does not match the site
             # in place, and the next build simply renders everything.
             write_state(out, staging, latest_text, state, replaces=previous)
-            nonlocal passable
+            nonlocal passable, rendered_files
             unkeyed = {path.split("/", 1)[0] for path in result.written if path not in result.keys}
             passable = _PASSABLE_TOPS - unkeyed
+            rendered_files = _count_rendered(staging, result)
 
         with steps.step("index", "建立搜索索引……"):
             # Started when the pages were written, with the folder for the spare's old bundles.
@@ -400,7 +403,7 @@ def _build(
                 raise BuildError(str(exc)) from exc
         remove_empty_folders(staging, emptied)
         write_tree_end(out, staging, latest_text, passable)  # its last change to a folder was made
-        files = _count_files(staging, site.result)
+        files = rendered_files + _count_search_files(staging)
         published = sum(len(bundle.records) for bundle in site.result.bundles)  # one per record
         with steps.step("swap", "替换网站……"):
             os.chmod(staging, _folder_mode())  # mkdtemp made it private to this user
@@ -504,29 +507,33 @@ def _run_pelican(site: SiteInput, output: Path, config: Path) -> None:
         raise BuildError(f"rendering failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _count_files(site_dir: Path, output: Output) -> int:
-    """The site's files, without walking the 10^5 folders of record pages (seconds at that size).
-
-    The renderer knows what it wrote; Pagefind's bundles are counted folder by folder (each one a
-    few flat folders); whatever else is there (Pelican's pages, the theme's files) is walked.
-    """
+def _count_rendered(site_dir: Path, output: Output) -> int:
+    """The site's files but its search index, without walking the 10^5 folders of record pages
+    (seconds at that size): the renderer knows what it wrote, and whatever else is there (Pelican's
+    pages, the theme's files) is walked.  Counted while the bundle writers run (0.2 s at 10^5
+    records, which the swap waited for until session 29)."""
     ours = {path for path in output.written if not path.startswith(f"{INDEX_SOURCE}/")}
     top = {path.split("/", 1)[0] for path in ours}
     count = len(ours)
     for entry in os.scandir(site_dir):
-        if entry.name in top:
+        if entry.name in top or entry.name in ("pagefind", INDEX_SOURCE):
             continue
-        if entry.name == "pagefind":
-            for bundle in os.scandir(entry.path):
-                if not bundle.is_dir():
-                    count += 1  # bundles.json
-                    continue
-                for item in os.scandir(bundle.path):
-                    count += len(os.listdir(item.path)) if item.is_dir() else 1
-        elif entry.is_dir():
+        if entry.is_dir():
             count += sum(len(names) for _, _, names in os.walk(entry.path))
         else:
             count += 1
+    return count
+
+
+def _count_search_files(site_dir: Path) -> int:
+    """The search index's files, bundle by bundle (each one a few flat folders)."""
+    count = 0
+    for bundle in os.scandir(site_dir / "pagefind"):
+        if not bundle.is_dir():
+            count += 1  # bundles.json
+            continue
+        for item in os.scandir(bundle.path):
+            count += len(os.listdir(item.path)) if item.is_dir() else 1
     return count
 
 

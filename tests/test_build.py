@@ -415,6 +415,7 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
     out = tmp_path / "build"
     first = build_site(site_tree.root, AS_OF.replace(day=17), out)  # week 1 only
     assert first.reused == 0
+    assert first.files == sum(len(names) for _, _, names in os.walk(out))
     second = build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
     assert second.reused > 0
     assert second.files == sum(len(names) for _, _, names in os.walk(out))  # counted, not walked
