@@ -597,10 +597,21 @@ def test_weekly_build_checks_only_the_new_release_and_equals_a_clean_build(
 
 
 def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
-    signed_releases: SignedTree, tmp_path: Path
+    signed_releases: SignedTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Weekly and daily builds start from the site two builds back (kept as the spare): each equals a
-    clean build, folders included, and the site it replaced is left exactly as it was served."""
+    clean build, folders included, and the site it replaced is left exactly as it was served.  A
+    bundle edited where the spare holds it moves its old index into the build's discard folder."""
+    edits = tmp_path / "edits"  # noted by the bundle writers, which may be forked
+    edits.mkdir()
+    edit = search_index._edit_bundle
+
+    def noted(*args: Any) -> Any:
+        folder, trash = args[4], args[6]
+        (edits / f"{os.getpid()}-{time.monotonic_ns()}").write_text(f"{folder.is_dir()} {trash}")
+        return edit(*args)
+
+    monkeypatch.setattr(search_index, "_edit_bundle", noted)
     weeks = signed_releases.weeks
     dates = [weeks[1], weeks[2], weeks[2] + dt.timedelta(days=1), weeks[3], weeks[3] + dt.timedelta(days=40)]
     out, spare = tmp_path / "build", tmp_path / ".build.spare"
@@ -628,6 +639,9 @@ def test_each_build_starts_from_the_spare_and_equals_a_clean_build(
     assert trees[2:] == trees[:-2]  # each build from the third on was made in the folder of the one two back
     assert made["edited"] > 0  # search bundles edited from the last site's
     assert in_place > 0
+    notes = [path.read_text().split(" ", 1) for path in edits.iterdir()]
+    trashes = [trash for there, trash in notes if there == "True"]  # edits into a spare's version
+    assert trashes and all(trash.startswith(f"{tmp_path}/.build.building-") for trash in trashes)
     # A clean build does not start from the spare; the one it could not use is deleted.
     build_site(signed_releases.root, dates[-1], out, incremental=False)
     assert os.stat(spare).st_ino == trees[-1]
