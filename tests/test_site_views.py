@@ -7,10 +7,21 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from disclosure.fold import fold_releases
 from disclosure.model import SUBJECT_TYPE_LABELS, Kind
 from disclosure.site.search_terms import merge_grams, suffix_grams
-from disclosure.site.views import PAGE_SIZE, RecordView, group_entities, newest_first, paginate, record_view
+from disclosure.site.views import (
+    PAGE_SIZE,
+    RecordView,
+    cut_by_content,
+    group_entities,
+    id_number,
+    newest_first,
+    paginate,
+    record_view,
+)
 from disclosure.verify import verify_releases
 from tests.factories import COMPANY, RESTAURANT, SHOP
 from tests.site_tree import AS_OF, SiteTree
@@ -152,3 +163,40 @@ def test_sitemap_lists_pages_but_not_removed_notices(built_site: Path) -> None:
     assert "/verify/</loc>" in sitemap and f"/entity/{COMPANY[1]}/</loc>" in sitemap
     locs = ET.fromstring(sitemap.encode())
     assert len(list(locs)) > 20
+
+
+def _cut_by_content_as_specified(ids: list[str], least: int, most: int, every: int) -> list[list[str]]:
+    """The rule, one record at a time: a run ends after a record whose id number is 0 modulo
+    ``every`` once it holds ``least``, and at ``most`` at the latest."""
+    runs: list[list[str]] = [[]]
+    for entry_id in ids:
+        runs[-1].append(entry_id)
+        if len(runs[-1]) >= most or (len(runs[-1]) >= least and id_number(entry_id) % every == 0):
+            runs.append([])
+    return [run for run in runs if run]
+
+
+@pytest.mark.parametrize(
+    ("count", "least", "most", "every"),
+    [
+        (0, 10, 150, 50),
+        (1, 10, 150, 50),
+        (5000, 10, 150, 50),
+        (3000, 1, 7, 3),
+        (3000, 20, 20, 5),
+        (800, 0, 1, 2),
+        (50, 0, 0, 3),
+    ],
+)
+def test_cut_by_content_cuts_where_the_rule_says(
+    site_tree: SiteTree, count: int, least: int, most: int, every: int
+) -> None:
+    """Stretch and bundle-part names come from these cuts, so they must not move between versions:
+    a journalist's link to a list stretch names its oldest record."""
+    base = views(site_tree)[0]
+    records = [dataclasses.replace(base, id=f"P{n:012d}") for n in range(count)]
+    runs = cut_by_content(records, least=least, most=most, every=every)
+    assert [[r.id for r in run] for run in runs] == _cut_by_content_as_specified(
+        [r.id for r in records], least, most, every
+    )
+    assert count < 1000 or len(runs) >= count // most  # the runs are cut, not one

@@ -6,13 +6,15 @@ decided here: a removed record's view has no name, code or detail to leak.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -223,8 +225,14 @@ def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
     cost, and every build makes 10^5 of them (a verified line is a valid entry).  The entry is
     parsed when a page asks for it (``RecordView.entry``), unless ``record`` has it already."""
     obj = orjson.loads(record.line)
-    kind, entry_id, subject, fields = KINDS_BY_VALUE[obj["kind"]], obj["id"], obj["subject"], obj["fields"]
-    code = subject["code"]
+    kind_value, entry_id, subject, fields = obj["kind"], obj["id"], obj["subject"], obj["fields"]
+    kind, code = KINDS_BY_VALUE[kind_value], subject["code"]
+    # The division's name by its six digits: district_of with its checks took 1 µs a record.
+    district = _DISTRICTS.get(code[2:8]) if code and len(code) == 18 else None
+    if district is None:
+        district = district_of(code)
+        if district != "其他":
+            _DISTRICTS[code[2:8]] = district
     subjects: tuple[tuple[str, str | None], ...] = ()
     if kind is Kind.CASE:
         raw = fields.get("subjects")
@@ -238,15 +246,15 @@ def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
     return RecordView(
         id=entry_id,
         kind=kind,
-        url=record_url(kind, entry_id),
+        url=f"/{kind_value}/{entry_id}/",  # record_url, inline (10^5 calls)
         title=str(fields.get("title") or subject["name"]),
         subject_name=subject["name"],
         subject_code=code,
         subject_type=_SUBJECT_TYPES[subject["type"]],
-        entity_url=entity_url(code) if code else None,
+        entity_url=f"/entity/{code}/" if code else None,  # entity_url, inline
         department=department["name"],
         department_code=department["code"],
-        district=district_of(code),
+        district=district,
         district_code=code[2:8] if code else "other",
         decided=dt.date.fromisoformat(obj["decided"]),
         publicity_from=dt.date.fromisoformat(publicity["from"]),
@@ -261,6 +269,7 @@ def record_view(record: PublishedLine | PublishedRecord) -> RecordView:
     )
 
 
+_DISTRICTS: dict[str, str] = {}  # six digits -> district_of's name, for the valid ones
 _SUBJECT_TYPES = {subject_type.value: label for subject_type, label in SUBJECT_TYPE_LABELS.items()}
 _NUMBER_FIELDS = ("document_number", "case_number", "license_number")
 
@@ -317,7 +326,15 @@ def removed_view(record: RemovedRecord) -> RemovedView:
 
 
 def newest_first(records: Iterable[RecordView]) -> list[RecordView]:
-    return sorted(records, key=lambda r: (r.decided, r.id), reverse=True)
+    """By decision date, then id, both descending.  Two stable sorts on one attribute each: half
+    the time of one sort by (date, id) tuples (0.09 against 0.18 s at 10^5 records, in the build's
+    serial start)."""
+    ordered = sorted(records, key=_BY_ID, reverse=True)
+    ordered.sort(key=_BY_DECIDED, reverse=True)
+    return ordered
+
+
+_BY_ID, _BY_DECIDED = attrgetter("id"), attrgetter("decided")
 
 
 def group_entities(records: Iterable[RecordView]) -> list[EntityView]:
@@ -389,22 +406,39 @@ def cut_by_content(
     runs cut by count would all shift.  List stretches and the parts of a crowded day's search
     bundle are cut this way, so that a weekly build rewrites few of them.
     """
-    runs: list[list[RecordView]] = [[]]
-    for record in records:
-        current = runs[-1]
-        current.append(record)
-        if len(current) >= most or (len(current) >= least and id_number(record.id) % every == 0):
-            runs.append([])
-    if not runs[-1]:
-        runs.pop()
+    records = list(records)
+    # Where a run may end, found in one pass; the runs are then sliced between the cuts (a loop
+    # over each record of the four lists it is in took 0.4 s of a build at 10^5 records).
+    known: list[int | None] = list(map(_ID_NUMBERS.get, map(_BY_ID, records)))
+    numbers = [
+        id_number(records[place].id) if number is None else number for place, number in enumerate(known)
+    ]
+    cuts = [place for place, number in enumerate(numbers) if number % every == 0]
+    runs: list[list[RecordView]] = []
+    start = 0
+    cut = 0  # the first of ``cuts`` not yet passed
+    while start < len(records):
+        cut = bisect.bisect_left(cuts, start + max(least, 1) - 1, cut)
+        end = min(cuts[cut] + 1 if cut < len(cuts) else len(records), start + max(most, 1))
+        runs.append(records[start:end])
+        start = end
     return runs
 
 
-@functools.lru_cache(maxsize=1 << 20)
 def id_number(entry_id: str) -> int:
     """A number drawn from an id by hashing (its first 32 bits of sha256), where ``cut_by_content``
-    cuts.  Remembered: each record is in four lists and a bundle, 1.3 s of hashing a build at 10^5."""
-    return int(hashlib.sha256(entry_id.encode()).hexdigest()[:8], 16)
+    cuts.  Remembered: each record is in four lists and a bundle, 1.3 s of hashing a build at 10^5.
+    In a plain dict, which ``cut_by_content`` reads with ``map``: an ``lru_cache`` hit took 0.7 µs
+    among 10^5 records, 0.28 s of the lists' cuts."""
+    number = _ID_NUMBERS.get(entry_id)
+    if number is None:
+        if len(_ID_NUMBERS) >= 1 << 20:  # a long-lived process (the tests) building many sites
+            _ID_NUMBERS.clear()
+        number = _ID_NUMBERS[entry_id] = int(hashlib.sha256(entry_id.encode()).hexdigest()[:8], 16)
+    return number
+
+
+_ID_NUMBERS: dict[str, int] = {}
 
 
 def _older_of_front(
@@ -423,16 +457,16 @@ def _older_of_front(
 
 def facets(kind: Kind, records: Sequence[RecordView]) -> dict[str, list[tuple[Facet, list[RecordView]]]]:
     """The by-district, by-department and by-year views of one kind, each with its records."""
-    axes: dict[str, Callable[[RecordView], tuple[str, str]]] = {
-        "district": lambda r: (r.district, r.district_code),
-        "department": lambda r: (r.department, r.department_code),
-        "year": lambda r: (f"{r.year}年", str(r.year)),
-    }
     result: dict[str, list[tuple[Facet, list[RecordView]]]] = {}
-    for axis, key in axes.items():
-        groups: dict[tuple[str, str], list[RecordView]] = defaultdict(list)
+    for axis, key in _FACET_KEYS.items():
+        grouped: dict[Any, list[RecordView]] = defaultdict(list)
         for record in records:
-            groups[key(record)].append(record)
+            grouped[key(record)].append(record)
+        groups: dict[tuple[str, str], list[RecordView]] = (
+            {(f"{year}年", str(year)): group for year, group in grouped.items()}
+            if axis == "year"
+            else grouped
+        )
         ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0][1]))
         if axis == "year":
             ordered = sorted(groups.items(), key=lambda item: item[0][1], reverse=True)
@@ -441,6 +475,15 @@ def facets(kind: Kind, records: Sequence[RecordView]) -> dict[str, list[tuple[Fa
             for (label, slug), group in ordered
         ]
     return result
+
+
+# A facet's (label, slug) of a record, the year's by its number: getters in C, where lambdas took
+# 0.28 s of a build at 10^5 records (each record is grouped on each axis).
+_FACET_KEYS: dict[str, Callable[[RecordView], Any]] = {
+    "district": attrgetter("district", "district_code"),
+    "department": attrgetter("department", "department_code"),
+    "year": attrgetter("decided.year"),
+}
 
 
 @dataclass(frozen=True)
