@@ -76,8 +76,8 @@ from disclosure.search_index import (
     SearchIndexError,
     make_scratch,
     remove_stale_scratch,
-    write_routes,
 )
+from disclosure.search_routes import planned, start_routes
 from disclosure.site.bundles import (
     Bundle,
     indexed_pages,
@@ -257,7 +257,14 @@ def _build(
     # The spare's outdated search bundles go here, to be deleted after the swap (in the background
     # from the command line); a build cut short leaves it to the next, as it does its staging folder.
     discard: Path | None = None
-    routing: Beside[tuple[int, float]] | None = None
+    # The routing process, forked now that the releases are folded: it reads what an earlier build
+    # kept while this process makes the record views, then the table once the bundles are planned.
+    routing = start_routes(
+        staging / "pagefind" / ROUTE_DIR,
+        route_cache(out, generator, fresh=not incremental),
+        previous.bundles if previous else {},
+        fold.published_lines,
+    )
     # Without a spare, the previous site's files are linked into the staging folder beside the
     # render's first steps, which keep one core busy: the folder then starts as a spare would.
     copy: Beside[int] | None = None
@@ -265,12 +272,9 @@ def _build(
 
     def start_routing(bundles: Sequence[Bundle]) -> None:
         """The routing table needs only the bundle plan: it is made beside the rest of the build
-        (one core of Python for 10-25 s at 10^5, which would otherwise hold up a daily build)."""
-        nonlocal routing
-        newest_first = list(reversed(bundles))
-        cache = route_cache(out, generator, fresh=not incremental)
-        bases = previous.bundles if previous else {}
-        routing = Beside(lambda: write_routes(newest_first, staging / "pagefind" / ROUTE_DIR, cache, bases))
+        (one core of Python for 10-25 s at 10^5, which would otherwise hold up a daily build), by
+        the routing process started once the releases were folded (``start_routes``)."""
+        routing.give(planned(reversed(bundles)))
 
     compiling: Beside[None] | None = None
     loading: concurrent.futures.Future[None] | None = None
@@ -396,9 +400,9 @@ def _build(
 
         with steps.step("index", "建立搜索索引……"):
             # Started when the pages were written, with the folder for the spare's old bundles.
-            assert indexing is not None and routing is not None and discard is not None
+            assert indexing is not None and discard is not None
             try:
-                bundles = indexing.finish(routing, steps.timings, meanwhile=write_next_state)
+                bundles = indexing.finish(routing.result, steps.timings, meanwhile=write_next_state)
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
         remove_empty_folders(staging, emptied)

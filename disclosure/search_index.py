@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any
 
-from disclosure._internal.forks import Beside, StoppedOnExit, TaskPool
+from disclosure._internal.forks import StoppedOnExit, TaskPool
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, page_urls, read_bundle
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
-from disclosure._internal.route_cache import RouteCounts
-from disclosure._internal.tree import remove_files, replace_file, rewrite_file
+from disclosure._internal.tree import replace_file
 from disclosure.site.bundles import (
     PLACEHOLDER_DIR,
     Bundle,
@@ -34,13 +33,7 @@ from disclosure.site.bundles import (
     search_entry_sorts,
 )
 from disclosure.site.render import INDEX_SOURCE, PLACEHOLDER_PAGE, Output
-from disclosure.site.routing import (
-    ROUTE_DIR,
-    KeyCounts,
-    RoutedRecord,
-    bundle_route_counts,
-    route_table_of_ids,
-)
+from disclosure.site.routing import ROUTE_DIR
 
 SHM = Path("/dev/shm")
 SCRATCH_PREFIX = "disclosure-index-"
@@ -154,7 +147,7 @@ class IndexStep(StoppedOnExit):
 
     def finish(
         self,
-        routing: Beside[tuple[int, float]],
+        routing: Callable[[], tuple[int, float]],
         timings: dict[str, float],
         meanwhile: Callable[[], object] = lambda: None,
     ) -> Counter[str]:
@@ -177,7 +170,7 @@ class IndexStep(StoppedOnExit):
         if self._rebuilt:
             timings["bundles"] = time.perf_counter() - self._start
         start = time.perf_counter()
-        shards, timings["routing"] = routing.result()
+        shards, timings["routing"] = routing()
         timings["routing wait"] = time.perf_counter() - start
         newest_first = list(reversed(self._bundles))
         (self._site_dir / INDEX_SOURCE).unlink()
@@ -198,105 +191,6 @@ class IndexStep(StoppedOnExit):
         if self._writers is not None:
             self._writers.stop()
         self._runs.stop()
-
-
-def write_routes(
-    newest_first: list[Bundle],
-    folder: Path,
-    cache: Path | None = None,
-    bases: Mapping[str, str] | None = None,
-) -> tuple[int, float]:
-    """Write the routing table's shards into ``folder``; returns their number and the seconds it took.
-
-    A spare's shards that hold the same bytes stay (a daily build at 10^5 changed 1,352 of 32,768),
-    unless none of the first ``SHARD_PROBE`` does: then the rest are written without a look.
-    Each bundle's key counts are read from ``cache`` when an earlier build left them there under
-    the bundle's key, else counted and left there, with its records' routed texts by digest; the
-    cache then keeps only this build's bundles.  A bundle that changed is counted from the cached
-    version of the bundle of the same name in ``bases`` (name: key, the previous build's bundles)
-    when it gained or lost fewer records than it holds: only those records' keys are counted.
-    """
-    start = time.perf_counter()
-    store = RouteCounts(cache)
-    bases = bases or {}
-    counted: list[tuple[str, KeyCounts, dict[str, list[str]]]] = []
-    bundles = [_route_counts(b, store, bases.get(b.name), counted) for b in newest_first]
-    store.keep(counted)
-    routes = route_table_of_ids(store.keys, bundles)
-    folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
-    names = {f"{number}.json" for number in range(len(routes.files))}
-    remove_files(folder, (name for name in os.listdir(folder) if name not in names))
-    kept = 0
-    for number, shard in enumerate(routes.files):
-        path = folder / f"{number}.json"
-        if kept or number < SHARD_PROBE:
-            try:
-                if path.read_bytes() == shard:
-                    kept += 1
-                    continue
-            except FileNotFoundError:
-                pass
-        rewrite_file(path, shard)  # a spare's shard is that folder's alone
-    store.prune({b.key for b in newest_first}, routes.keys)
-    return routes.shards, time.perf_counter() - start
-
-
-# The shards write_routes reads before it stops comparing, if none of them is the same.  A mask's
-# bits are the bundles' places, so a new newest bundle (every weekly build) changes every shard,
-# and reading the spare's 32,768 shards then cost 2.5 s of CPU at 10^5 records for nothing; a
-# daily build keeps most of them.
-SHARD_PROBE = 64
-
-
-def _route_counts(
-    bundle: Bundle,
-    store: RouteCounts,
-    base_key: str | None,
-    counted: list[tuple[str, KeyCounts, dict[str, list[str]]]],
-) -> KeyCounts:
-    """The bundle's ``bundle_route_counts``, kept in ``store`` or counted from those of its base;
-    what is counted is added to ``counted`` (bundle key, counts, routed texts by digest)."""
-    kept = store.counts(bundle.key)
-    if kept is not None:
-        return kept
-    base_texts = store.texts(base_key) if base_key is not None else {}
-    base_counts = store.counts(base_key) if base_key is not None and base_texts else None
-    # A record the base holds keeps its texts as cached there, as they are: its entry is not
-    # parsed (RecordView.entry), nor its texts made into a RoutedRecord (10^5 a weekly build).
-    texts: dict[str, list[str]] = {}
-    new: list[RoutedRecord] = []
-    for record in bundle.records:
-        cached = base_texts.get(record.digest)
-        if cached is None:
-            routed = RoutedRecord(record.exact_texts, record.district)
-            new.append(routed)
-            cached = [routed.district, *routed.texts]
-        texts[record.digest] = cached
-    rebased = _rebased(store, base_counts, base_texts, texts, new) if base_counts is not None else None
-    if rebased is None:
-        rebased = store.numbered(bundle_route_counts(map(_routed_text, texts.values())))
-    counted.append((bundle.key, rebased, texts))
-    return rebased
-
-
-def _rebased(
-    store: RouteCounts,
-    base_counts: KeyCounts,
-    base_texts: Mapping[str, list[str]],
-    texts: Mapping[str, list[str]],
-    new: list[RoutedRecord],
-) -> KeyCounts | None:
-    """The counts rebased on the base bundle's (``RouteCounts.rebased``): those of the records in
-    ``base_texts`` and not in ``texts`` taken off, those of ``new`` added; None where as many
-    records came and went as the bundle holds (counting it afresh is then no dearer)."""
-    gone = [_routed_text(t) for digest, t in base_texts.items() if digest not in texts]
-    if len(gone) + len(new) >= len(texts):
-        return None
-    return store.rebased(base_counts, bundle_route_counts(gone), bundle_route_counts(new))
-
-
-def _routed_text(cached: list[str]) -> RoutedRecord:
-    return RoutedRecord(tuple(cached[1:]), cached[0])
 
 
 class _BundleWriters(StoppedOnExit):

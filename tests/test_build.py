@@ -26,7 +26,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disclosure import build as build_module
-from disclosure import search_index
+from disclosure import search_index, search_routes
 from disclosure._internal import pagefind_postings, tree
 from disclosure._internal.states import load_tree_end
 from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_fingerprint, verify_site
@@ -34,6 +34,7 @@ from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision, Kind
 from disclosure.site import render as render_module
+from disclosure.site.bundles import plan_bundles as plan_bundles_here
 from disclosure.site.routing import ROUTE_DIR
 from disclosure.verify import VerificationError, verify_releases
 from tests.conftest import SignedTree, new_tree, stage_and_sign
@@ -149,17 +150,29 @@ def test_a_process_the_build_forks_starts_with_the_build_s_objects_frozen(
 ) -> None:
     """The forked routing process starts with the build's objects frozen out of the cyclic GC
     (forks.collector_paused: its collections would walk them and copy every page they share);
-    here nothing stays frozen."""
+    here nothing stays frozen.  It is forked once the releases are folded, and reads the kept
+    counts while this process makes the record views: before the bundles are planned."""
     frozen = tmp_path / "frozen"
-    real = search_index.write_routes
+    real_prepare, real_plan = search_routes.prepare_routes, plan_bundles_here
 
-    def write_routes(*args: Any, **kwargs: Any) -> Any:
-        frozen.write_text(str(gc.get_freeze_count()))  # in the routing process, forked at the bundle plan
-        return real(*args, **kwargs)
+    def prepare_routes(*args: Any, **kwargs: Any) -> Any:
+        frozen.write_text(str(gc.get_freeze_count()))  # in the routing process
+        return real_prepare(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "write_routes", write_routes)
+    started: list[bool] = []
+
+    def plan_bundles(*args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + 30
+        while not frozen.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started.append(frozen.exists())
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(search_routes, "prepare_routes", prepare_routes)
+    monkeypatch.setattr("disclosure.site.render.plan_bundles", plan_bundles)
     assert gc.get_freeze_count() == 0
     build_site(site_tree.root, AS_OF, tmp_path / "build")
+    assert started == [True]  # the routing process was reading before the plan
     assert int(frozen.read_text()) > 10_000 and gc.get_freeze_count() == 0
 
 

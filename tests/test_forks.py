@@ -14,6 +14,7 @@ import pytest
 
 from disclosure._internal.forks import (
     Beside,
+    Primed,
     SharesBeside,
     TaskPool,
     balanced_shares,
@@ -100,6 +101,84 @@ def test_a_task_beside_is_stopped_when_the_caller_fails(tmp_path: Path) -> None:
     routing.stop()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_a_primed_task_prepares_before_it_is_given_its_argument(tmp_path: Path) -> None:
+    """The preparation runs at once in the child; a large argument given meanwhile does not wait
+    for it (it is read beside the preparation), and the task gets both."""
+    prepared, go = tmp_path / "prepared", tmp_path / "go"
+
+    def prepare() -> int:
+        prepared.write_text(str(os.getpid()))
+        deadline = time.monotonic() + 20
+        while not go.exists():  # made only once give() has returned
+            if time.monotonic() > deadline:
+                raise TimeoutError("give() waited for the preparation")
+            time.sleep(0.01)
+        return os.getpid()
+
+    def task(pid: int, argument: list[str]) -> tuple[int, int, str]:
+        return pid, len(argument), argument[-1]
+
+    argument = [f"摘要{n}" * 30 for n in range(20_000)] + ["最后"]  # 4 MB pickled: beyond a pipe's buffer
+    with Primed(prepare, task) as routing:
+        wait_for(prepared)  # before any argument: the preparation runs on its own
+        routing.give(argument)
+        go.write_text("")
+        pid, count, last = routing.result()
+    assert pid == int(prepared.read_text()) != os.getpid()
+    assert (count, last) == (20_001, "最后")
+
+
+def test_a_primed_task_reports_a_failure_of_either_part() -> None:
+    def failing_prepare() -> int:
+        raise ValueError("路由缓存读不出来")
+
+    def task(prepared: int, argument: int) -> int:
+        if argument < 0:
+            raise ArithmeticError("负数")
+        return prepared + argument
+
+    with pytest.raises(ValueError, match="路由缓存"), Primed(failing_prepare, task) as routing:
+        time.sleep(0.2)  # the child has failed and ended: giving must not raise
+        routing.give(1)
+        routing.result()
+    with pytest.raises(ArithmeticError, match="负数"), Primed(lambda: 1, task) as routing:
+        routing.give(-1)
+        routing.result()
+    with Primed(lambda: 1, task) as routing:
+        routing.give(41)
+        assert routing.result() == 42
+
+
+def test_a_primed_task_never_given_its_argument_ends_when_stopped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def prepare() -> None:
+        pid_file.with_suffix(".part").write_text(str(os.getpid()))
+        pid_file.with_suffix(".part").rename(pid_file)
+
+    routing: Primed[None, int, int] = Primed(prepare, lambda _prepared, argument: argument)
+    wait_for(pid_file)
+    routing.stop()
+    routing.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_without_fork_a_primed_task_runs_here_when_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+    calls: list[str] = []
+
+    def prepare() -> int:
+        calls.append("prepare")
+        return os.getpid()
+
+    routing: Primed[int, str, tuple[int, str]] = Primed(prepare, lambda pid, argument: (pid, argument))
+    assert calls == []  # nothing runs before the argument is there
+    routing.give("计划")
+    assert routing.result() == (os.getpid(), "计划") and calls == ["prepare"]
+    routing.stop()
 
 
 def test_shares_beside_run_while_the_caller_works_and_come_back_in_order(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""disclosure/search_index.py: the routing shards a build rewrites, stale scratch folders, and
-failures that stop a build.  Whole builds, incremental against clean, are in test_build.py."""
+"""disclosure/search_index.py: stale scratch folders, the bundle writers, and failures that
+stop a build.  Whole builds, incremental against clean, are in test_build.py."""
 
 from __future__ import annotations
 
@@ -10,168 +10,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from disclosure import search_index
 from disclosure._internal.pagefind_write import write_bundle
-from disclosure.fold import fold_releases
 from disclosure.search_index import (
     SCRATCH_PREFIX,
-    SHARD_PROBE,
     PagefindRuns,
     SearchIndexError,
     _read_bundle,
     make_scratch,
     remove_stale_scratch,
-    write_routes,
 )
-from disclosure.site.bundles import Bundle, plan_bundles
+from disclosure.site.bundles import Bundle
 from disclosure.site.render import INDEX_SOURCE
-from disclosure.site.views import record_view
-from disclosure.verify import verify_releases
-from tests.conftest import SignedTree
 from tests.pagefind_pages import Built, S, tree, write_entries
 from tests.pagefind_pages import read as read_bundle_pages
-from tests.test_site_bundles import sample_records
-
-
-def test_routes_rewrite_only_the_shards_that_changed(signed_releases: SignedTree, tmp_path: Path) -> None:
-    newest_first = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
-    folder = tmp_path / "pagefind" / "route"
-    shards, _seconds = write_routes(newest_first, folder)
-    written = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert shards == len(written) > 1
-    (folder / "0.json").write_text("{}")  # a spare's shard that differs
-    (folder / f"{shards}.json").write_text("{}")  # one the table no longer has
-    for path in folder.iterdir():
-        os.utime(path, (0, 0))  # an inode number may be reused; a new file's time is new
-    write_routes(newest_first, folder)
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
-    changed = {p.name for p in folder.iterdir() if p.stat().st_mtime > 0}
-    assert changed == {"0.json"}  # the others hold the same bytes: not written again
-
-
-def test_routes_stop_comparing_when_the_first_shards_all_changed(
-    signed_releases: SignedTree, tmp_path: Path
-) -> None:
-    """As after a weekly build's new bundle: none of the first SHARD_PROBE shards is the same, so
-    the rest are written without being read, the same ones included; the bytes are right."""
-    newest_first = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
-    folder = tmp_path / "route"
-    shards, _seconds = write_routes(newest_first, folder)
-    assert shards > SHARD_PROBE + 1
-    written = {p.name: p.read_bytes() for p in folder.iterdir()}
-    for number in range(SHARD_PROBE):
-        (folder / f"{number}.json").write_text("{}")
-    for path in folder.iterdir():
-        os.utime(path, (0, 0))
-    write_routes(newest_first, folder)
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
-    assert all(p.stat().st_mtime > 0 for p in folder.iterdir())  # all written, unread
-
-
-def test_routes_count_each_bundle_once_and_keep_the_counts_by_its_key(
-    signed_releases: SignedTree, tmp_path: Path
-) -> None:
-    newest_first = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
-    plain, cached, cache = tmp_path / "plain", tmp_path / "cached", tmp_path / "cache"
-    write_routes(newest_first, plain)
-    (cache / "0123.json").parent.mkdir()
-    (cache / "0123.json").write_text("{}")  # a bundle no longer built
-    write_routes(newest_first, cached, cache)
-    assert _files(cached) == _files(plain)
-    assert {p.name for p in cache.iterdir()} == {"keys.json"} | {
-        f"{b.key}{suffix}" for b in newest_first for suffix in (".json", ".records.json")
-    }
-    # Read, not counted again: a bundle's counts emptied by hand empty its keys from the table.
-    emptied = cache / f"{newest_first[0].key}.json"
-    emptied.write_bytes(orjson.dumps({**orjson.loads(emptied.read_bytes()), "ids": [], "counts": []}))
-    write_routes(newest_first, cached, cache)
-    assert _files(cached) != _files(plain)
-    # A file that will not parse (a build killed while writing it) is counted again.
-    emptied.write_text('{"鼓楼')
-    write_routes(newest_first, cached, cache)
-    assert _files(cached) == _files(plain)
-    assert orjson.loads(emptied.read_bytes())
-
-
-def test_a_changed_bundle_is_counted_from_its_last_version(
-    signed_releases: SignedTree, tmp_path: Path
-) -> None:
-    records = sample_records(signed_releases)
-    before = list(reversed(plan_bundles(records, cap=10)))
-    cache = tmp_path / "cache"
-    write_routes(before, tmp_path / "before", cache)
-    changed = max(before, key=lambda b: len(b.records))
-    planted = {**_counts(cache, changed.key), "假键": 1}
-    # The week: a record gone from the biggest bundle, which is rebuilt under the same name.
-    after = [Bundle(b.name, b.records[1:]) if b is changed else b for b in before]
-    plain = tmp_path / "plain"
-    write_routes(after, plain)
-    bases = {b.name: b.key for b in before}
-    write_routes(after, tmp_path / "rebased", cache, bases)
-    assert _files(tmp_path / "rebased") == _files(plain)
-    # Counted from the base, not afresh: a key planted in the base's counts shows in the table.
-    new_key = Bundle(changed.name, changed.records[1:]).key
-    write_routes(before, tmp_path / "before", cache)  # the base back in the cache (it was pruned)
-    _keep_counts(cache, changed.key, planted)
-    write_routes(after, tmp_path / "planted", cache, bases)
-    assert "假键" in _counts(cache, new_key)
-    assert _files(tmp_path / "planted") != _files(plain)
-    # A base whose records could not have been in it is not used: counted afresh.
-    (cache / f"{new_key}.json").unlink()
-    (cache / f"{changed.key}.json").write_text("{}")
-    write_routes(after, tmp_path / "fallback", cache, bases)
-    assert _files(tmp_path / "fallback") == _files(plain)
-
-
-def test_a_changed_bundle_parses_only_the_entries_its_base_lacks(
-    signed_releases: SignedTree, tmp_path: Path
-) -> None:
-    """A weekly build changes most bundles a little: the routed texts of the records a bundle's
-    base held come from the cache, and only the others' entries are parsed (RecordView.entry)."""
-    before = list(reversed(plan_bundles(sample_records(signed_releases), cap=10)))
-    cache = tmp_path / "cache"
-    write_routes(before, tmp_path / "before", cache)
-    fold = fold_releases(verify_releases(signed_releases.root), signed_releases.weeks[-1])
-    lazy = {view.digest: view for view in map(record_view, fold.published_lines())}
-    changed, other = sorted(before, key=lambda b: len(b.records))[-2:]
-    moved = lazy[other.records[0].digest]
-    after = []  # the week: one record moves from one bundle to another; the rest stay as they were
-    for bundle in before:
-        kept = tuple(lazy[r.digest] for r in bundle.records[1:])
-        if bundle is changed:
-            after.append(Bundle(bundle.name, (*kept, moved)))
-        else:
-            after.append(Bundle(bundle.name, kept) if bundle is other else bundle)
-    plain = tmp_path / "plain"
-    parsed = {r.digest: r for b in before for r in b.records}
-    write_routes([Bundle(b.name, tuple(parsed[r.digest] for r in b.records)) for b in after], plain)
-    write_routes(after, tmp_path / "rebased", cache, {b.name: b.key for b in before})
-    assert _files(tmp_path / "rebased") == _files(plain)
-    assert [view.id for view in lazy.values() if view.parsed is not None] == [moved.id]
-
-
-def _counts(cache: Path, bundle_key: str) -> dict[str, int]:
-    """A bundle's kept route-key counts, by key."""
-    keys = orjson.loads((cache / "keys.json").read_bytes())["keys"]
-    kept = orjson.loads((cache / f"{bundle_key}.json").read_bytes())
-    return {keys[number]: count for number, count in zip(kept["ids"], kept["counts"], strict=True)}
-
-
-def _keep_counts(cache: Path, bundle_key: str, counts: dict[str, int]) -> None:
-    """Keep ``counts`` as the bundle's, numbering new keys as a build would."""
-    kept = orjson.loads((cache / "keys.json").read_bytes())
-    keys = kept["keys"] + [key for key in counts if key not in kept["keys"]]
-    (cache / "keys.json").write_bytes(orjson.dumps({**kept, "keys": keys}))
-    ids = [keys.index(key) for key in counts]
-    numbered = {"epoch": kept["epoch"], "ids": ids, "counts": list(counts.values())}
-    (cache / f"{bundle_key}.json").write_bytes(orjson.dumps(numbered))
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
 def test_stale_scratch_folders_go_and_live_ones_stay(tmp_path: Path) -> None:

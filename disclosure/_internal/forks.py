@@ -17,6 +17,7 @@ import multiprocessing.pool
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -24,6 +25,7 @@ from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
 A = TypeVar("A")
+P = TypeVar("P")
 Task = Callable[[int, int], T]
 
 _TASK: Callable[..., Any] | None = None  # in a pool's worker: the task it runs (set at its start)
@@ -237,26 +239,18 @@ def _run_one(argument: Any) -> Any:
     return _TASK(argument)
 
 
-class Beside(StoppedOnExit, Generic[T]):
-    """``task`` running in a forked process while the caller goes on; ``result()`` waits for it.
+class _InChild(StoppedOnExit, Generic[T]):
+    """A forked process whose one result (or exception) comes back pickled: ``result()`` waits."""
 
-    Why: a step that runs on one core (the routing table) can run while the caller's own work
-    goes on, instead of after it.  The child is forked at once, so start it before the caller
-    starts threads; its result (or exception) comes back pickled, so it should be small.  Whoever
-    starts it must ``stop()`` it if they give up waiting (an error); as a context manager it is
-    stopped on leaving the block.  Where fork is unavailable the task simply runs here first.
-    """
+    _outcome: tuple[bool, Any] | None = None
+    _process: BaseProcess | None = None
 
-    def __init__(self, task: Callable[[], T]) -> None:
-        self._outcome: tuple[bool, Any] | None = None
-        self._process: BaseProcess | None = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            self._outcome = _run(task)
-            return
+    def _fork(self, target: Callable[..., None], *args: Any) -> None:
+        """Start ``target(*args, sender, parent)``; it sends its outcome through ``sender``."""
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(  # the task is not pickled
-            target=_send_result, args=(task, sender, os.getpid()), daemon=True
+        self._process = context.Process(  # nothing is pickled
+            target=target, args=(*args, sender, os.getpid()), daemon=True
         )
         self._process.start()
         sender.close()
@@ -289,6 +283,63 @@ class Beside(StoppedOnExit, Generic[T]):
         self._process = None
 
 
+class Beside(_InChild[T]):
+    """``task`` running in a forked process while the caller goes on; ``result()`` waits for it.
+
+    Why: a step that runs on one core (the routing table) can run while the caller's own work
+    goes on, instead of after it.  The child is forked at once, so start it before the caller
+    starts threads; its result (or exception) comes back pickled, so it should be small.  Whoever
+    starts it must ``stop()`` it if they give up waiting (an error); as a context manager it is
+    stopped on leaving the block.  Where fork is unavailable the task simply runs here first.
+    """
+
+    def __init__(self, task: Callable[[], T]) -> None:
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._outcome = _run(task)
+            return
+        self._fork(_send_result, task)
+
+
+class Primed(_InChild[T], Generic[P, A, T]):
+    """``prepare()`` run in a forked process now, then ``task(prepared, argument)`` there once the
+    caller hands ``argument`` over (``give``); ``result()`` waits for it.
+
+    Why: part of a step beside the build needs only what the build has early (the routing table's
+    kept counts), the rest what it has later (the bundle plan).  Started early, the first part
+    runs on the core the build's serial start leaves idle.  ``argument`` travels pickled, read in
+    a thread of the child while it prepares, so ``give`` does not wait for the preparation.  As
+    ``Beside``, it must be stopped by whoever gives up on it.  Where fork is unavailable, both run
+    here when the argument is given.
+    """
+
+    def __init__(self, prepare: Callable[[], P], task: Callable[[P, A], T]) -> None:
+        self._here: tuple[Callable[[], P], Callable[[P, A], T]] | None = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._here = (prepare, task)
+            return
+        arguments, self._sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self._fork(_send_primed_result, prepare, task, arguments)
+        arguments.close()
+
+    def give(self, argument: A) -> None:
+        """Hand the argument over (once); a child that has already failed ignores it."""
+        if self._here is not None:
+            prepare, task = self._here
+            self._outcome = _run(lambda: task(prepare(), argument))
+            return
+        try:
+            self._sender.send(argument)
+        except OSError:  # the child has ended (its preparation failed): result() says why
+            pass
+        finally:
+            self._sender.close()
+
+    def stop(self) -> None:
+        if self._here is None and not self._sender.closed:
+            self._sender.close()  # a child still waiting for its argument reads its end
+        super().stop()
+
+
 def _run(task: Callable[[], Any]) -> tuple[bool, Any]:
     try:
         return True, task()
@@ -299,4 +350,35 @@ def _run(task: Callable[[], Any]) -> tuple[bool, Any]:
 def _send_result(task: Callable[[], Any], sender: Connection, parent: int) -> None:
     _die_with(parent)
     sender.send(_run(task))
+    sender.close()
+
+
+def _send_primed_result(
+    prepare: Callable[[], Any],
+    task: Callable[[Any, Any], Any],
+    arguments: Connection,
+    sender: Connection,
+    parent: int,
+) -> None:
+    _die_with(parent)
+    received: list[tuple[bool, Any]] = []
+
+    def receive() -> None:  # beside the preparation: the caller's send never waits for it
+        try:
+            received.append((True, arguments.recv()))
+        except EOFError:  # the caller gave up
+            received.append((False, None))
+
+    reader = threading.Thread(target=receive, daemon=True)
+    reader.start()
+    prepared = _run(prepare)
+    if prepared[0]:
+        reader.join()
+        given, argument = received[0]
+        if not given:
+            return
+        outcome = _run(lambda: task(prepared[1], argument))
+    else:
+        outcome = prepared
+    sender.send(outcome)
     sender.close()

@@ -59,6 +59,16 @@ class RouteCounts(KeyNumbers):
         super().__init__(keys)
         self.epoch = epoch
         self._saved = len(self.keys) if self.keys else -1
+        # Read ahead by ``preload``: bundle key -> counts, texts.
+        self._counts: dict[str, KeyCounts | None] = {}
+        self._texts: dict[str, dict[str, list[str]]] = {}
+
+    def preload(self, bundle_keys: Iterable[str]) -> None:
+        """Number the keys (``ids``) and read these bundles' counts and texts now, ahead of use."""
+        self.ids  # noqa: B018 - made on first use
+        for key in bundle_keys:
+            self._counts[key] = self.counts(key)
+            self._texts[key] = self.texts(key)
 
     def rebased(self, base: KeyCounts, gone: Mapping[str, int], new: Mapping[str, int]) -> KeyCounts | None:
         """A bundle's counts from an earlier version's: ``base`` less ``gone`` plus ``new``; None
@@ -78,6 +88,8 @@ class RouteCounts(KeyNumbers):
 
     def counts(self, bundle_key: str) -> KeyCounts | None:
         """The bundle's kept counts, or None where they are not there whole, for these keys."""
+        if bundle_key in self._counts:
+            return self._counts[bundle_key]
         if self.folder is None:
             return None
         try:
@@ -97,6 +109,8 @@ class RouteCounts(KeyNumbers):
 
     def texts(self, bundle_key: str) -> dict[str, list[str]]:
         """The routed texts of the bundle's records by digest ([district, *texts]), or none."""
+        if bundle_key in self._texts:
+            return self._texts[bundle_key]
         if self.folder is None:
             return {}
         try:
