@@ -133,6 +133,9 @@ def test_files_a_listing_vouched_for_are_kept_without_a_stat(
     output = Output(root=tmp_path, base=base, vouched=frozenset({"penalty/a/index.html"}))
     for name in ("a", "b"):
         output.page(f"/penalty/{name}/", lambda: "不该再渲染", key=f"key-{name}")
+    # Kept as declared: nothing of it is left for the flush's workers to look up.
+    assert output.reused == {"penalty/a/index.html": base["penalty/a/index.html"]}
+    assert [relative for relative, _ in output.unchanged] == ["penalty/b/index.html"]
     assert output.flush(workers=1) == 0
     assert checked == [f"{tmp_path}/penalty/b/index.html"]
     assert output.reused == base
