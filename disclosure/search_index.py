@@ -25,7 +25,7 @@ from disclosure._internal.forks import StoppedOnExit, TaskPool
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, page_urls, read_bundle
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
-from disclosure._internal.tree import replace_file
+from disclosure._internal.tree import mirror_tree, replace_file
 from disclosure.site.bundles import (
     PLACEHOLDER_DIR,
     Bundle,
@@ -99,7 +99,8 @@ class IndexStep(StoppedOnExit):
         jobs_dir = scratch / "jobs"
         work = output.index_work
         # The runs first: they need only the entries, and the spare's bundles sorted out, the
-        # reused ones linked (20,000 links in a first weekly build at 10^5) go on beside them.
+        # reused ones linked (20,000 links in a first weekly build at 10^5, which has no spare)
+        # go on beside them.
         self._start = time.perf_counter()
         self._runs = PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers))
         self._writers: _BundleWriters | None = None
@@ -107,7 +108,9 @@ class IndexStep(StoppedOnExit):
             bundles = output.bundles
             keep = {b.name for b in bundles if kept.get(b.name) == b.key and (target / b.name).is_dir()}
             # A spare's older version of a bundle to be edited is edited where it is (edit_bundle).
+            # So is its older version of a bundle reused from the previous site (``mirror_tree``).
             stay = keep | {b.name for b, _ in work.rebuilt if b.name in work.bases} | {ROUTE_DIR}
+            stay |= set(work.reused)
             target.mkdir(exist_ok=True)
             for entry in os.scandir(target):  # a spare's other bundles, its bundles.json
                 if entry.name not in stay:
@@ -130,7 +133,7 @@ class IndexStep(StoppedOnExit):
                 )
             for name in work.reused:
                 if name not in keep:
-                    _link_tree(previous / "pagefind" / name, target / name)
+                    mirror_tree(previous / "pagefind" / name, target / name)
             rebuilt = [(bundle, sources) for bundle, sources in work.rebuilt if bundle.name not in keep]
             self.made = Counter(kept=len(keep), linked=len(set(work.reused) - keep))
             self._rebuilt = bool(rebuilt)
@@ -476,14 +479,6 @@ class PagefindRuns(StoppedOnExit):
 
 def pagefind_command(source: Path, target: Path) -> list[str]:
     return [sys.executable, "-m", "pagefind", "--site", str(source), "--output-path", str(target), "--silent"]
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    for dirpath, _dirs, files in os.walk(source):
-        folder = target / Path(dirpath).relative_to(source)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            os.link(Path(dirpath) / name, folder / name)
 
 
 def remove_stale_scratch(folders: tuple[Path, ...]) -> None:

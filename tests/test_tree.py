@@ -16,6 +16,7 @@ from disclosure._internal.tree import (
     Unchanged,
     link_file,
     link_files,
+    mirror_tree,
     remove_empty_folders,
     remove_files,
     replace_file,
@@ -94,6 +95,49 @@ def test_link_files_links_into_new_folders_and_leaves_what_is_there(tmp_path: Pa
         assert os.stat(target / relative).st_ino == os.stat(source / relative).st_ino
     assert (target / "penalty" / "a1" / "record.json").read_text() == "本次构建已写"
     assert not (target / "gone").exists()  # no folder for a file that is not there
+
+
+def test_mirror_tree_links_what_differs_and_removes_the_rest(tmp_path: Path) -> None:
+    """A spare's older search bundle made the previous site's: its files that are the previous
+    site's stay the same inodes, untouched; the others go, and what is missing is linked."""
+    site, spare = tmp_path / "site" / "2026-03", tmp_path / "spare" / "2026-03"
+    for relative, text in {
+        "pagefind-entry.json": '{"version":"1.5.2"}',
+        "fragment/zh-cn_2026031abc.pf_fragment": "福州榕祥",
+        "fragment/zh-cn_2026032def.pf_fragment": "鼓楼区",
+        "index/zh-cn_9f8e7d6.pf_index": "新索引",
+        "filter/zh-cn_1a2b3c.pf_filter": "类别",
+    }.items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text(text)
+    shared = ["fragment/zh-cn_2026031abc.pf_fragment", "filter/zh-cn_1a2b3c.pf_filter"]
+    for relative in shared:
+        (spare / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.link(site / relative, spare / relative)
+    (spare / "pagefind-entry.json").write_text('{"version":"1.5.2","old":1}')  # same name, another file
+    (spare / "index").mkdir()
+    (spare / "index" / "zh-cn_0000000.pf_index").write_text("旧索引")  # not in the site's
+    (spare / "fragment" / "zh-cn_2026039zzz.pf_fragment").write_text("已移出的页面")
+    (spare / "old-folder" / "deep").mkdir(parents=True)
+    (spare / "old-folder" / "deep" / "x").write_text("旧")
+    (spare / "fragment" / "zh-cn_2026032def.pf_fragment").mkdir()  # a folder where the site has a file
+    stamps = {relative: os.stat(spare / relative).st_mtime_ns for relative in shared}
+    assert mirror_tree(site, spare) == 3  # the entry, the other fragment and the index chunk
+
+    def files(root: Path) -> dict[str, int]:
+        return {str(p.relative_to(root)): os.stat(p).st_ino for p in root.rglob("*") if not p.is_dir()}
+
+    assert files(spare) == files(site)
+    assert sorted(str(p.relative_to(spare)) for p in spare.rglob("*") if p.is_dir()) == [
+        "filter",
+        "fragment",
+        "index",
+    ]
+    assert {relative: os.stat(spare / relative).st_mtime_ns for relative in shared} == stamps
+    assert (site / "pagefind-entry.json").read_text() == '{"version":"1.5.2"}'  # the site's untouched
+    fresh = tmp_path / "fresh" / "2026-03"  # no older version: every file linked
+    assert mirror_tree(site, fresh) == 5
+    assert files(fresh) == files(site)
 
 
 def list_tree(root: Path, **options: Any) -> tuple[list[str], list[str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,40 @@ def link_files(source: Path, target: Path, relatives: Iterable[str]) -> int:
             except FileExistsError:
                 continue
         linked += 1
+    return linked
+
+
+def mirror_tree(source: Path, target: Path) -> int:
+    """Make ``target`` hold what ``source`` holds, each file a hard link to ``source``'s; returns
+    how many files were linked.  A file already at ``target`` under the same name as the same
+    inode stays, everything else there is unlinked or removed: no file there is written into.
+
+    Why not link every file anew: a weekly build reuses some 40 search bundles of the previous
+    site where the spare holds an older version of each, which shares nine files in ten with it
+    (all but the index chunks and the changed pages'): at 10^5 records 1,240 links and as many
+    unlinks instead of 15,250 links, 0.05 s against 0.26 s on their own (docs/benchmarks.md,
+    session 31).  Files are compared by name and by the inode their folder lists, with no stat.
+    """
+    linked = 0
+    for folder, folders, files in os.walk(source):
+        mirror = target / os.path.relpath(folder, source)
+        try:
+            there = list(os.scandir(mirror))
+        except FileNotFoundError:
+            mirror.mkdir(parents=True)
+            there = []
+        wanted = {entry.name: entry.inode() for entry in os.scandir(folder) if entry.name in files}
+        for entry in there:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in folders:
+                    shutil.rmtree(entry.path)
+            elif wanted.get(entry.name) == entry.inode():
+                del wanted[entry.name]
+            else:
+                os.unlink(entry.path)
+        for name in wanted:
+            os.link(f"{folder}/{name}", f"{mirror}/{name}")
+            linked += 1
     return linked
 
 
