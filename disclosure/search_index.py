@@ -239,7 +239,14 @@ class _BundleWriters(StoppedOnExit):
             return read[where]
 
         def page_order(where: str) -> list[str] | None:
-            numbered[where] = numbered.pop(where) if where in numbered else _page_urls(locations[where])
+            """From the source's pages where this writer has read them, else from its fragments:
+            a weekly build's newest bundles are carved out of the run the others took pages from."""
+            if where in numbered:
+                numbered[where] = numbered.pop(where)
+            elif where in read and len({page.language for page in read[where].values()}) == 1:
+                numbered[where] = list(read[where])  # in page-number order (read_bundle)
+            else:
+                numbered[where] = _page_urls(locations[where])
             return numbered[where]
 
         def write(positions: tuple[int, ...]) -> Counter[str]:

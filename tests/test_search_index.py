@@ -55,15 +55,7 @@ def test_a_bundle_writer_reads_each_source_once(
     """Bundles that draw on one Pagefind run, with others between them that do not: the run is read
     once, not once for each stretch of bundles that needs it (a weekly build's one run fed 140).
     Each bundle is carved out of the source most of its pages come from, the others' read."""
-    reads: list[tuple[str, Path]] = []
-    for name in ("_read_bundle", "_page_urls"):
-        real = getattr(search_index, name)
-
-        def counted(path: Path, name: str = name, real: Any = real) -> Any:
-            reads.append((name, path))
-            return real(path)
-
-        monkeypatch.setattr(search_index, name, counted)
+    reads = _counted_reads(monkeypatch)
     job, other = sorted(read_bundle_pages(built.fresh)), sorted(read_bundle_pages(built.full))
     rebuilt = [
         (Bundle(f"b{number}", ()), {url: where for where, urls in parts for url in urls})
@@ -78,11 +70,49 @@ def test_a_bundle_writer_reads_each_source_once(
     assert sorted(reads) == sorted(
         [("_page_urls", built.fresh), ("_page_urls", built.full), ("_read_bundle", built.fresh)]
     )
-    for bundle, sources in rebuilt:  # the bytes of a whole write
-        pages = read_bundle_pages(built.fresh) | read_bundle_pages(built.full)
-        whole = tmp_path / "whole" / bundle.name
+    _assert_whole_writes(built, rebuilt, tmp_path)
+
+
+def test_a_writer_orders_a_run_it_has_read_by_its_pages(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weekly build's newest bundles are carved out of the run the older ones took their new
+    pages from: a writer that has read the run's pages takes their order from them, not from the
+    run's fragments read again."""
+    reads = _counted_reads(monkeypatch)
+    job, other = sorted(read_bundle_pages(built.fresh)), sorted(read_bundle_pages(built.full))
+    rebuilt = [
+        (Bundle("older", ()), {**dict.fromkeys(other[:30], "full"), **dict.fromkeys(job[:5], "job-1")}),
+        (Bundle("newest", ()), dict.fromkeys(job[5:], "job-1")),
+    ]
+    locations = {"job-1": built.fresh, "full": built.full}
+    with search_index._BundleWriters(rebuilt, {}, locations, tmp_path, workers=1) as writers:
+        assert writers.finish() == {"carved": 2}
+    assert reads == [("_page_urls", built.full), ("_read_bundle", built.fresh)]
+    _assert_whole_writes(built, rebuilt, tmp_path)
+
+
+def _counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Path]]:
+    """The bundle writers' reads of their sources, as they make them (workers=1: in this process)."""
+    reads: list[tuple[str, Path]] = []
+    for name in ("_read_bundle", "_page_urls"):
+        real = getattr(search_index, name)
+
+        def counted(path: Path, name: str = name, real: Any = real) -> Any:
+            reads.append((name, path))
+            return real(path)
+
+        monkeypatch.setattr(search_index, name, counted)
+    return reads
+
+
+def _assert_whole_writes(built: Built, rebuilt: list[tuple[Bundle, dict[str, str]]], folder: Path) -> None:
+    """Each bundle the writers made is the bytes of a whole write of its pages."""
+    pages = read_bundle_pages(built.fresh) | read_bundle_pages(built.full)
+    for bundle, sources in rebuilt:
+        whole = folder / "whole" / bundle.name
         write_bundle([pages[url] for url in sources], whole, runtime=built.fresh, page_tag=bundle.tag)
-        assert tree(tmp_path / bundle.name) == tree(whole), bundle.name
+        assert tree(folder / bundle.name) == tree(whole), bundle.name
 
 
 def test_a_spare_bundle_edited_in_place_leaves_its_old_index_in_the_discard(

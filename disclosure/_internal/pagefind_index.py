@@ -86,7 +86,8 @@ SortValues = Callable[[Mapping[str, Sequence[str]]], Mapping[str, str]]
 
 
 def read_bundle(path: Path, *, sort_values: SortValues | None = None) -> dict[str, IndexedPage]:
-    """The pages of the Pagefind 1.5.2 index in ``path``, by URL.
+    """The pages of the Pagefind 1.5.2 index in ``path``, by URL; in page-number order where it
+    has one language (``page_urls``).
 
     ``sort_values`` gives a page's sort values (Pagefind keeps only the order); it is required
     when the index has sorts, and must reproduce the stored order exactly.
