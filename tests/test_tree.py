@@ -138,6 +138,15 @@ def test_mirror_tree_links_what_differs_and_removes_the_rest(tmp_path: Path) -> 
     fresh = tmp_path / "fresh" / "2026-03"  # no older version: every file linked
     assert mirror_tree(site, fresh) == 5
     assert files(fresh) == files(site)
+    outside = tmp_path / "outside"  # a spare changed by hand: its bundle a link to another folder
+    (outside / "fragment").mkdir(parents=True)
+    (outside / "fragment" / "别处.txt").write_text("别处的文件")
+    linked = tmp_path / "linked" / "2026-03"
+    linked.parent.mkdir()
+    linked.symlink_to(outside, target_is_directory=True)
+    assert mirror_tree(site, linked) == 5
+    assert not linked.is_symlink() and files(linked) == files(site)
+    assert [p.name for p in outside.rglob("*")] == ["fragment", "别处.txt"]
 
 
 def list_tree(root: Path, **options: Any) -> tuple[list[str], list[str]]:

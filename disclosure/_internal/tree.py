@@ -146,7 +146,10 @@ def mirror_tree(source: Path, target: Path) -> int:
     (all but the index chunks and the changed pages'): at 10^5 records 1,240 links and as many
     unlinks instead of 15,250 links, 0.05 s against 0.26 s on their own (docs/benchmarks.md,
     session 31).  Files are compared by name and by the inode their folder lists, with no stat.
+    A symbolic link is replaced, never followed (a spare changed by hand).
     """
+    if target.is_symlink():
+        target.unlink()
     linked = 0
     for folder, folders, files in os.walk(source):
         mirror = target / os.path.relpath(folder, source)
