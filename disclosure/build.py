@@ -73,9 +73,11 @@ from disclosure.release import Release, fsync_dir
 from disclosure.search_index import (
     SHM,
     IndexStep,
+    PagefindRuns,
     SearchIndexError,
     make_scratch,
     remove_stale_scratch,
+    start_runs,
 )
 from disclosure.search_routes import planned, start_routes
 from disclosure.site.bundles import (
@@ -279,6 +281,7 @@ def _build(
     compiling: Beside[None] | None = None
     loading: concurrent.futures.Future[None] | None = None
     indexing: IndexStep | None = None
+    runs: PagefindRuns | None = None
     workers = workers or min(2, os.cpu_count() or 1)
 
     def load_postings(output: Output) -> None:
@@ -303,6 +306,14 @@ def _build(
         loading = executor.submit(load)
         executor.shutdown(wait=False)  # its thread ends with the task
 
+    def start_pagefind(output: Output) -> None:
+        """A weekly build's new search entries are written while the flush's workers render the
+        rest (render_site): Pagefind indexes them beside the render, where it would start only at
+        the index step's."""
+        nonlocal runs
+        assert scratch is not None
+        runs = start_runs(output, scratch, workers)
+
     def start_index(output: Output) -> None:
         """The index step starts as soon as the render's pages are written (``IndexStep``), and
         their write-back to the disk with it (``_start_writeback``)."""
@@ -317,7 +328,7 @@ def _build(
         assert scratch is not None
         kept = spare.bundles if spare else {}
         try:
-            indexing = IndexStep(staging, output, out, kept, workers, scratch, discard)
+            indexing = IndexStep(staging, output, out, kept, workers, scratch, discard, runs)
         except SearchIndexError as exc:
             raise BuildError(str(exc)) from exc
         steps.timings["index start"] = time.perf_counter() - start
@@ -356,6 +367,7 @@ def _build(
             data_cache=rows,
             bundles_planned=start_routing,
             pages_started=load_postings,
+            entries_written=start_pagefind,
             pages_written=start_index,
         )
         with steps.step("render", "生成页面……"):
@@ -422,7 +434,7 @@ def _build(
         _delete(discard, scratch, background=background_cleanup)
         scratch = None
     except BaseException:
-        for beside in (indexing, routing, copy, compiling):
+        for beside in (indexing, runs, routing, copy, compiling):
             if beside is not None:
                 beside.stop()  # before the folder it writes to goes
         for leftover in (staging, discard):

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any
 
-from disclosure._internal.forks import StoppedOnExit, TaskPool
+from disclosure._internal.forks import StoppedOnExit, TaskPool, module_dying_with_this_process
 from disclosure._internal.pagefind_index import BundleFormatError, IndexedPage, page_urls, read_bundle
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.pagefind_write import edit_bundle, write_bundle
@@ -92,17 +91,18 @@ class IndexStep(StoppedOnExit):
         workers: int,
         scratch: Path,
         discard: Path,
+        runs: PagefindRuns | None = None,
     ) -> None:
         self._site_dir, self._bundles = site_dir, output.bundles
         source = scratch / "entries"
         target = site_dir / "pagefind"
         jobs_dir = scratch / "jobs"
         work = output.index_work
-        # The runs first: they need only the entries, and the spare's bundles sorted out, the
-        # reused ones linked (20,000 links in a first weekly build at 10^5, which has no spare)
-        # go on beside them.
-        self._start = time.perf_counter()
-        self._runs = PagefindRuns([name for name, _ in work.jobs], source, jobs_dir, at_once=max(1, workers))
+        # The runs first, if the build has not started them (``runs``, ``start_runs``): they need
+        # only the entries, and the spare's bundles sorted out, the reused ones linked (20,000
+        # links in a first weekly build at 10^5, which has no spare) go on beside them.
+        self._runs = runs if runs is not None else start_runs(output, scratch, workers)
+        self._start = self._runs.started
         self._writers: _BundleWriters | None = None
         try:
             bundles = output.bundles
@@ -142,7 +142,7 @@ class IndexStep(StoppedOnExit):
                 for where in set(sources.values()) - set(locations):
                     locations[where] = previous / "pagefind" / where
             self._writers = _BundleWriters(
-                rebuilt, work.bases, locations, target, workers, self._runs.names, discard
+                rebuilt, work.bases, locations, target, workers, self._runs.names, discard, self._runs.ended()
             )
         except BaseException:
             self.stop()
@@ -201,9 +201,11 @@ class _BundleWriters(StoppedOnExit):
     Python), started here; ``finish()`` returns how many were edited from their base, carved out of
     a source, and written whole.
 
-    ``runs`` are the sources still being made by Pagefind.  The bundles that draw on none (a weekly
-    build at 10^5: 82 of 217, which only lost records) are handed to the writers at once, and
-    written while Pagefind runs on one core; the rest once every run has ended.  (Handing each
+    ``runs`` are the sources made by Pagefind, still running unless ``runs_ended``.  The bundles that
+    draw on none (a weekly build at 10^5: 82 of 217, which only lost records) are handed to the
+    writers at once, and written while Pagefind runs on one core; the rest once every run has ended
+    (at once too where the runs had ended before the writers started: a weekly build's one run,
+    started while the render's workers rendered).  (Handing each
     bundle over as its runs ended slowed a full build, whose runs keep both cores busy: index step
     119 s against 100-108 s.)  The writers take runs of neighbouring bundles, which draw on the same
     few sources, as they come free; each keeps what it read of the last ``KEPT_SOURCES`` sources (a
@@ -226,6 +228,7 @@ class _BundleWriters(StoppedOnExit):
         workers: int,
         runs: Set[str] = frozenset(),
         discard: Path | None = None,
+        runs_ended: bool = False,
     ) -> None:
         self._writers: TaskPool[tuple[int, ...], Counter[str]] | None = None
         self._rest: list[tuple[int, ...]] = []
@@ -289,8 +292,8 @@ class _BundleWriters(StoppedOnExit):
 
         drawn = [set(sources.values()) - {bases.get(bundle.name, ("",))[0]} for bundle, sources in rebuilt]
         costs = [_write_cost(sources, bases.get(bundle.name, ("",))[0]) for bundle, sources in rebuilt]
-        free = [number for number, sources in enumerate(drawn) if not sources & runs]
-        rest = [number for number, sources in enumerate(drawn) if sources & runs]
+        free = [number for number, sources in enumerate(drawn) if runs_ended or not sources & runs]
+        rest = [number for number, sources in enumerate(drawn) if not runs_ended and sources & runs]
         self._rest = _tasks(rest, drawn, workers, costs)
         warm_postings()  # once, before the forks: each would load the compiled loop again
         self._writers = TaskPool(workers, write)
@@ -446,22 +449,25 @@ class PagefindRuns(StoppedOnExit):
 
     def __init__(self, names: Sequence[str], source: Path, target: Path, *, at_once: int = 1) -> None:
         self.names = frozenset(names)
+        self.started = time.perf_counter()
         self._source, self._target, self._at_once = source, target, at_once
         self._queue = list(names)
         self._running: dict[str, subprocess.Popen[bytes]] = {}
         target.mkdir(parents=True, exist_ok=True)
         self._start()
 
+    def ended(self) -> bool:
+        """Whether every run has ended, without waiting: those that have are checked, and queued
+        ones started in their place; a run that failed raises SearchIndexError."""
+        for name in [name for name, process in self._running.items() if process.poll() is not None]:
+            self._check(name, self._running.pop(name))
+            self._start()
+        return not self._running
+
     def wait(self) -> None:
-        """Until every run has ended, starting the queued ones as others end; a run that failed
-        raises SearchIndexError (``stop()`` then kills the rest)."""
-        while self._running:
-            ended = [name for name, process in self._running.items() if process.poll() is not None]
-            if not ended:
-                time.sleep(0.01)
-            for name in ended:
-                self._check(name, self._running.pop(name))
-                self._start()
+        """Until every run has ended (``ended``; ``stop()`` kills the rest after a failure)."""
+        while not self.ended():
+            time.sleep(0.01)
 
     def stop(self) -> None:
         """Kill the runs still going (the build failed); harmless once they have ended."""
@@ -484,8 +490,17 @@ class PagefindRuns(StoppedOnExit):
             raise SearchIndexError(f"Pagefind failed on {name} ({process.returncode}):\n{said}")
 
 
+def start_runs(output: Output, scratch: Path, workers: int) -> PagefindRuns:
+    """Pagefind's runs over the build's new or changed search entries (``IndexWork.jobs``), which
+    the render wrote into ``scratch`` (``make_scratch``), ``workers`` at a time."""
+    jobs = [name for name, _ in output.index_work.jobs]
+    return PagefindRuns(jobs, scratch / "entries", scratch / "jobs", at_once=max(1, workers))
+
+
 def pagefind_command(source: Path, target: Path) -> list[str]:
-    return [sys.executable, "-m", "pagefind", "--site", str(source), "--output-path", str(target), "--silent"]
+    return module_dying_with_this_process(
+        "pagefind", ["--site", str(source), "--output-path", str(target), "--silent"]
+    )
 
 
 def remove_stale_scratch(folders: tuple[Path, ...]) -> None:

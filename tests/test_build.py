@@ -260,6 +260,43 @@ def test_the_writers_loop_is_loaded_while_the_flush_renders(
     assert len(loaded) == 1
 
 
+def test_a_weekly_build_s_pagefind_run_starts_beside_the_flush(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Pagefind run's search entries (a weekly build's) are written by the build's own process
+    once the flush's workers are started, and Pagefind starts on them then, not when the index
+    step starts; more than one run's (a full build's at 10^5) are rendered by the workers, and
+    Pagefind starts with the index step."""
+    started: list[tuple[bool, int]] = []  # the index step started?, the entries there then
+    index_started = threading.Event()
+    real_runs, real_index = search_index.PagefindRuns.__init__, search_index.IndexStep.__init__
+
+    def runs(
+        self: search_index.PagefindRuns, names: list[str], source: Path, *args: Any, **kwargs: Any
+    ) -> None:
+        entries = sum(1 for name in names for _ in (source / name).rglob("index.html"))
+        started.append((index_started.is_set(), entries))
+        real_runs(self, names, source, *args, **kwargs)
+
+    def index(self: search_index.IndexStep, *args: Any, **kwargs: Any) -> None:
+        index_started.set()
+        real_index(self, *args, **kwargs)
+
+    monkeypatch.setattr(search_index.PagefindRuns, "__init__", runs)
+    monkeypatch.setattr(search_index.IndexStep, "__init__", index)
+    out = tmp_path / "site"
+    build_site(site_tree.root, AS_OF.replace(day=17), out)
+    index_started.clear()
+    build_site(site_tree.root, AS_OF, out)  # week 2 withdraws one penalty, adds one
+    first, week = started
+    assert first[0] is False and first[1] > 1 and week == (False, 1)
+    started.clear()
+    index_started.clear()
+    monkeypatch.setattr(render_module, "JOB_CAP", first[1] - 1)
+    build_site(site_tree.root, AS_OF.replace(day=17), tmp_path / "more")
+    assert started == [(True, first[1])]
+
+
 def test_a_build_whose_caller_exits_leaves_its_data_to_the_exit(site_tree: SiteTree, tmp_path: Path) -> None:
     """The command line exits right after a build (``os._exit``): freeing the build's objects one by
     one would only delay it."""

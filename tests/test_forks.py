@@ -263,24 +263,30 @@ def test_a_failing_task_in_a_pool_raises_in_the_caller_and_stops_the_workers(tmp
 
 
 def test_forked_workers_die_with_the_process_that_forked_them(tmp_path: Path) -> None:
-    """A build killed outright (``kill -9``) must not leave its workers writing into its folders."""
+    """A build killed outright (``kill -9``) must not leave its workers, or a command it started as
+    Pagefind is started (``module_dying_with_this_process``), writing into its folders."""
     pids = tmp_path / "pids"
     script = f"""
-import multiprocessing, time
-from disclosure._internal.forks import Beside, SharesBeside, TaskPool
+import multiprocessing, subprocess, time
+from disclosure._internal.forks import Beside, SharesBeside, TaskPool, module_dying_with_this_process
 beside = Beside(lambda: time.sleep(60))
 shares = SharesBeside(2, 2, lambda start, stop: time.sleep(60))
 pool = TaskPool(2, time.sleep)
 pool.submit(60)
-time.sleep(0.5)
-open({str(pids)!r}, "w").write(" ".join(str(p.pid) for p in multiprocessing.active_children()))
+server = subprocess.Popen(
+    module_dying_with_this_process("http.server", ["0", "--bind", "127.0.0.1"]),
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+time.sleep(1)
+started = [p.pid for p in multiprocessing.active_children()] + [server.pid]
+open({str(pids)!r}, "w").write(" ".join(map(str, started)))
 time.sleep(60)
 """
     parent = subprocess.Popen([sys.executable, "-c", script])
     wait_for(pids)
     time.sleep(0.1)  # the file written whole
     children = [int(pid) for pid in pids.read_text().split()]
-    assert len(children) == 5
+    assert len(children) == 6 and all(map(_running, children))
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 10

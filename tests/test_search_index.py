@@ -170,6 +170,25 @@ def test_bundles_that_draw_on_no_run_are_written_while_pagefind_runs(
     assert sorted(read_bundle_pages(out / "late")) == sorted(entry.url for entry in S[:10])
 
 
+def test_where_the_runs_ended_before_the_writers_every_bundle_is_handed_over_at_once(
+    built: Built, tmp_path: Path
+) -> None:
+    """A weekly build's one run, started beside the render, may be over when the writers start:
+    the bundles that draw on it are then written at once, not after a wait for the runs."""
+    write_entries(tmp_path / "entries" / "job-1", S[:10])
+    out = tmp_path / "out"
+    rebuilt = [(Bundle("late", ()), {entry.url: "job-1" for entry in S[:10]})]
+    with PagefindRuns(["job-1"], tmp_path / "entries", tmp_path / "jobs") as runs:
+        runs.wait()
+        locations = {"job-1": tmp_path / "jobs" / "job-1"}
+        with search_index._BundleWriters(rebuilt, {}, locations, out, 2, runs.names, runs_ended=True) as w:
+            deadline = time.monotonic() + 30
+            while not (out / "late" / "pagefind-entry.json").exists():  # finish() not called yet
+                assert time.monotonic() < deadline, "the bundle waited for finish()"
+                time.sleep(0.01)
+            assert w.finish() == {"carved": 1}
+
+
 def test_a_failed_pagefind_run_names_its_folder_and_what_it_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

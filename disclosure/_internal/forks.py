@@ -229,6 +229,29 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def module_dying_with_this_process(module: str, arguments: Sequence[str]) -> list[str]:
+    """The command that runs ``python -m module arguments`` and ends when this process ends,
+    however it ends: ``_die_with``'s prctl, made before the module runs, holds across its exec
+    (``python -m pagefind`` execs Pagefind's binary).
+
+    Why: a build killed while Pagefind ran left the run writing into its scratch folder in
+    /dev/shm, where the next build's cleanup met it half-written (session 31).
+    """
+    return [sys.executable, "-c", _DYING_WITH_PARENT, str(os.getpid()), module, *arguments]
+
+
+_DYING_WITH_PARENT = f"""\
+import ctypes, os, runpy, signal, sys
+parent, module = int(sys.argv[1]), sys.argv[2]
+del sys.argv[1:3]
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl({_PR_SET_PDEATHSIG}, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
 def _run_share(start: int, stop: int) -> Any:
     assert _TASK is not None, "the pool's initializer sets the task"
     return _TASK(start, stop)

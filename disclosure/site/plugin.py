@@ -44,6 +44,7 @@ class PortalGenerator(Generator):  # type: ignore[misc]  # Pelican is untyped
             vouched=site.vouched,
             base_ready=site.base_ready,
             pages_started=site.pages_started,
+            entries_written=site.entries_written,
             pages_written=site.pages_written,
         )
         render_site(site, self.env, output, workers=site.workers)

@@ -29,6 +29,7 @@ from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
 from disclosure.site import downloads, feeds
 from disclosure.site.bundles import (
+    JOB_CAP,
     PLACEHOLDER_WORD,
     Bundle,
     IndexWork,
@@ -95,6 +96,9 @@ class SiteInput:
     # Called with the output once the flush's workers are started, while this process only waits
     # for them: the build loads the bundle writers' compiled loop then.
     pages_started: Callable[[Output], object] | None = None
+    # Called with the output once this process has written the search entries it writes itself
+    # (``Output.entries``), while the flush's workers render: the build starts Pagefind on them then.
+    entries_written: Callable[[Output], object] | None = None
     # Called with the output once the flush has written its pages (the search entries among them),
     # before the renderer's bookkeeping and the sitemap: the build starts the index step then.
     pages_written: Callable[[Output], object] | None = None
@@ -145,14 +149,17 @@ class Output:
     pending: list[tuple[str, Callable[[], Content], float]] = field(default_factory=list)  # with costs
     # Files declared unchanged, checked in flush, with what makes them if the old file changed.
     unchanged: list[tuple[str, Content | Callable[[], Content]]] = field(default_factory=list)
+    # Files this process writes itself while the flush's workers render (``write_early``).
+    entries: list[tuple[str, Callable[[], Content]]] = field(default_factory=list)
     reused: dict[str, Reusable] = field(default_factory=dict)  # files kept or linked, as first made
     bundles: list[Bundle] = field(default_factory=list)  # the search index's bundles, oldest first
     index_work: IndexWork = field(default_factory=lambda: IndexWork((), (), ()))
     # What flush waits for before it checks ``base`` (SiteInput.base_ready), what it calls once its
-    # workers are started (SiteInput.pages_started) and once its pages are written
-    # (SiteInput.pages_written).
+    # workers are started (SiteInput.pages_started), once it has written ``entries``
+    # (SiteInput.entries_written) and once its pages are written (SiteInput.pages_written).
     base_ready: Callable[[], object] | None = None
     pages_started: Callable[[Output], object] | None = None
+    entries_written: Callable[[Output], object] | None = None
     pages_written: Callable[[Output], object] | None = None
     # Parts of the render, in seconds, for the build's log: "views" (the published records' views),
     # "pages" (flush: the reuse checks and the renders in worker processes).
@@ -186,6 +193,13 @@ class Output:
             self.pending.append((relative, data, cost))
         else:
             _write_file(self.root / relative, _encode(data))
+
+    def write_early(self, relative: str, make: Callable[[], Content]) -> None:
+        """A file with no key that this process writes in ``flush``, first, while the workers render
+        the pending files: a weekly build's search entries, which Pagefind can index while the rest
+        is rendered (render_site)."""
+        self.written.append(relative)
+        self.entries.append((relative, make))
 
     def page(
         self, url: str, html: str | Callable[[], str], *, listed: bool = True, key: str | None = None
@@ -237,6 +251,10 @@ class Output:
             return made, linked
 
         with SharesBeside(shares, workers, work, shares=shares) as rendering:  # one share: run here, now
+            for relative, make in self.entries:
+                _write_file(self.root / relative, _encode(make()))
+            if self.entries and self.entries_written is not None:
+                self.entries_written(self)
             if self.pages_started is not None:
                 self.pages_started(self)
             done = rendering.result()
@@ -251,7 +269,7 @@ class Output:
             elif relative not in made:
                 reused[relative] = base[relative]
         self.timings["pages"] = self.timings.get("pages", 0.0) + time.perf_counter() - start
-        return count + len(made)
+        return count + len(self.entries) + len(made)
 
     def _reuse(self, relative: str) -> Literal["kept", "linked"] | None:
         """How an unchanged ``relative`` is reused: kept as ``root`` holds it, linked from the
@@ -406,9 +424,17 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
         output.page(gone.url, render("removed.html", removed=gone), listed=False, key=content_key(gone))
     previous = (site.previous_bundles, site.previous_pages) if site.previous is not None else ({}, {})
     output.index_work = plan_index_work(output.bundles, *previous)
+    # One Pagefind run's entries (a weekly build's) are written by this process while the flush's
+    # workers render the rest, so that Pagefind indexes them beside the render, not after it; more
+    # (a full build's 10^5) are rendered by the workers, and Pagefind starts once they have ended.
+    early = sum(len(job_records) for _, job_records in output.index_work.jobs) <= JOB_CAP
     for job, job_records in output.index_work.jobs:
         for record in job_records:
-            output.write(f"{INDEX_SOURCE}/{job}{record.url}index.html", search_entry(record))
+            relative = f"{INDEX_SOURCE}/{job}{record.url}index.html"
+            if early:
+                output.write_early(relative, search_entry(record))
+            else:
+                output.write(relative, search_entry(record))
     entities = group_entities(records)
     for entity in entities:
         digests = [r.digest for _, group in entity.groups for r in group]
