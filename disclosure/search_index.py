@@ -99,8 +99,8 @@ class IndexStep(StoppedOnExit):
         jobs_dir = scratch / "jobs"
         work = output.index_work
         # The runs first, if the build has not started them (``runs``, ``start_runs``): they need
-        # only the entries, and the spare's bundles sorted out, the reused ones linked (20,000
-        # links in a first weekly build at 10^5, which has no spare) go on beside them.
+        # only the entries, and the spare's bundles sorted out, the reused ones mirrored, go on
+        # beside them.
         self._runs = runs if runs is not None else start_runs(output, scratch, workers)
         self._start = self._runs.started
         self._writers: _BundleWriters | None = None
@@ -141,8 +141,9 @@ class IndexStep(StoppedOnExit):
             for _bundle, sources in rebuilt:
                 for where in set(sources.values()) - set(locations):
                     locations[where] = previous / "pagefind" / where
+            ended = self._runs.ended()  # a weekly build's run, started beside the render, may be over
             self._writers = _BundleWriters(
-                rebuilt, work.bases, locations, target, workers, self._runs.names, discard, self._runs.ended()
+                rebuilt, work.bases, locations, target, workers, self._runs.names, discard, ended
             )
         except BaseException:
             self.stop()
