@@ -38,9 +38,12 @@ def test_stale_scratch_folders_go_and_live_ones_stay(tmp_path: Path) -> None:
         kept / "entries"
     ).resolve()  # the renderer writes entries there
     dead.rename(tmp_path / "renamed")  # its build was killed and its folder removed
-    remove_stale_scratch((kept.parent, tmp_path))
-    assert kept.exists() and not gone.exists()
-    assert kept.name.startswith(SCRATCH_PREFIX)
+    try:
+        remove_stale_scratch((kept.parent, tmp_path))
+        assert kept.exists() and not gone.exists()
+        assert kept.name.startswith(SCRATCH_PREFIX)
+    finally:
+        shutil.rmtree(kept)  # in /dev/shm: memory, until a build found its folder gone
 
 
 def test_an_unreadable_previous_bundle_stops_the_index_step(tmp_path: Path) -> None:
