@@ -94,15 +94,14 @@ class IndexStep(StoppedOnExit):
         runs: PagefindRuns | None = None,
     ) -> None:
         self._site_dir, self._bundles = site_dir, output.bundles
-        source = scratch / "entries"
         target = site_dir / "pagefind"
-        jobs_dir = scratch / "jobs"
         work = output.index_work
         # The runs first, if the build has not started them (``runs``, ``start_runs``): they need
         # only the entries, and the spare's bundles sorted out, the reused ones mirrored, go on
         # beside them.
         self._runs = runs if runs is not None else start_runs(output, scratch, workers)
         self._start = self._runs.started
+        source, jobs_dir = self._runs.source, self._runs.target  # in ``scratch``
         self._writers: _BundleWriters | None = None
         try:
             bundles = output.bundles
@@ -451,7 +450,7 @@ class PagefindRuns(StoppedOnExit):
     def __init__(self, names: Sequence[str], source: Path, target: Path, *, at_once: int = 1) -> None:
         self.names = frozenset(names)
         self.started = time.perf_counter()
-        self._source, self._target, self._at_once = source, target, at_once
+        self.source, self.target, self._at_once = source, target, at_once
         self._queue = list(names)
         self._running: dict[str, subprocess.Popen[bytes]] = {}
         target.mkdir(parents=True, exist_ok=True)
@@ -481,13 +480,13 @@ class PagefindRuns(StoppedOnExit):
     def _start(self) -> None:
         while self._queue and len(self._running) < self._at_once:
             name = self._queue.pop(0)
-            with open(self._target / f"{name}.log", "wb") as log:
-                command = pagefind_command(self._source / name, self._target / name)
+            with open(self.target / f"{name}.log", "wb") as log:
+                command = pagefind_command(self.source / name, self.target / name)
                 self._running[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
     def _check(self, name: str, process: subprocess.Popen[bytes]) -> None:
-        if process.returncode != 0 or not (self._target / name / "pagefind-entry.json").exists():
-            said = (self._target / f"{name}.log").read_text(errors="replace")
+        if process.returncode != 0 or not (self.target / name / "pagefind-entry.json").exists():
+            said = (self.target / f"{name}.log").read_text(errors="replace")
             raise SearchIndexError(f"Pagefind failed on {name} ({process.returncode}):\n{said}")
 
 

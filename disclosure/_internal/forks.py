@@ -240,6 +240,9 @@ def module_dying_with_this_process(module: str, arguments: Sequence[str]) -> lis
     return [sys.executable, "-c", _DYING_WITH_PARENT, str(os.getpid()), module, *arguments]
 
 
+# ``_die_with``'s steps, written out: an interpreter that imports this module started in 0.03-0.05 s
+# of CPU, one that imports ctypes and runpy alone in 0.01-0.02 s (session 31), and a full build
+# starts Pagefind some 34 times.
 _DYING_WITH_PARENT = f"""\
 import ctypes, os, runpy, signal, sys
 parent, module = int(sys.argv[1]), sys.argv[2]
