@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from disclosure._internal.forks import (
     Primed,
     SharesBeside,
     TaskPool,
+    WorkerLost,
     balanced_shares,
     collector_paused,
     split_over_forks,
@@ -260,6 +263,50 @@ def test_a_failing_task_in_a_pool_raises_in_the_caller_and_stops_the_workers(tmp
     for pid_file in tmp_path.iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.name), 0)
+
+
+def _raised_within(wait: Callable[[], object], seconds: float) -> BaseException | None:
+    """What ``wait()`` raised, run in a thread so that a wait that never ends fails the test."""
+    raised: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            wait()
+            raised.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert raised, f"still waiting after {seconds} s for work a dead worker held"
+    return raised[0]
+
+
+def test_a_worker_killed_while_it_works_fails_the_wait_instead_of_hanging_it() -> None:
+    """The out-of-memory killer ended a full build's flush workers at 10^6 records; the Pool forked
+    others in their place and the build waited for ever."""
+
+    def share(start: int, stop: int) -> int:
+        if start == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return start
+
+    def task(number: int) -> int:
+        if number == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return number
+
+    shares = SharesBeside(4, 2, share, shares=4)
+    lost = _raised_within(shares.result, 30)
+    assert isinstance(lost, WorkerLost) and "killed by SIGKILL" in str(lost)
+    pool = TaskPool(2, task)
+    for number in range(4):
+        pool.submit(number)
+    lost = _raised_within(pool.results, 30)
+    assert isinstance(lost, WorkerLost) and "killed by SIGKILL" in str(lost)
+    # ...while workers that live return their work (the check can pass).
+    assert SharesBeside(4, 2, lambda start, stop: start, shares=4).result() == [0, 1, 2, 3]
 
 
 def test_forked_workers_die_with_the_process_that_forked_them(tmp_path: Path) -> None:

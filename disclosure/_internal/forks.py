@@ -32,6 +32,18 @@ _TASK: Callable[..., Any] | None = None  # in a pool's worker: the task it runs 
 
 
 _COLLECTOR_PAUSED = False  # in this process, by collector_paused: forked children turn it back on
+_POLL = 0.05  # seconds between looks at a pool's workers while waiting for its results
+
+
+class WorkerLost(RuntimeError):
+    """A pool's forked worker ended while its work was not done: killed (the kernel's
+    out-of-memory killer, ``kill -9``) or exited.
+
+    Why: ``multiprocessing.Pool`` forks a new worker in its place and never finishes the work the
+    dead one held, so whoever waited for it waited for ever: a full build at 10^6 records, whose
+    flush workers the out-of-memory killer ended, hung instead of failing (docs/benchmarks.md,
+    session 32).
+    """
 
 
 @contextlib.contextmanager
@@ -116,6 +128,7 @@ class SharesBeside(StoppedOnExit, Generic[T]):
         bounds = [count * i // shares for i in range(shares + 1)]
         # Forked workers inherit the task from their start-up arguments: nothing is pickled.
         self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task, os.getpid()))
+        self._workers = _workers_of(self._pool)
         # One share a hand-out: a worker asks for the next only when it has finished the last.
         self._pending = self._pool.starmap_async(_run_share, zip(bounds, bounds[1:], strict=False), 1)
 
@@ -124,6 +137,9 @@ class SharesBeside(StoppedOnExit, Generic[T]):
         share has ended."""
         if self._pool is not None:
             try:
+                while not self._pending.ready():
+                    self._pending.wait(_POLL)
+                    _check_alive(self._workers)
                 self._results = self._pending.get()
             finally:
                 self.stop()
@@ -156,6 +172,7 @@ class TaskPool(StoppedOnExit, Generic[A, T]):
         self._failure: BaseException | None = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
             self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task, os.getpid()))
+            self._workers = _workers_of(self._pool)
 
     def submit(self, argument: A) -> None:
         if self._pool is None:
@@ -169,7 +186,8 @@ class TaskPool(StoppedOnExit, Generic[A, T]):
         try:
             for pending in self._pending:
                 while not pending.ready() and self._failure is None:
-                    pending.wait(0.05)
+                    pending.wait(_POLL)
+                    _check_alive(self._workers)
                 if self._failure is not None:
                     raise self._failure
                 self._done.append(pending.get())
@@ -189,6 +207,28 @@ class TaskPool(StoppedOnExit, Generic[A, T]):
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+
+
+def _workers_of(pool: multiprocessing.pool.Pool) -> tuple[BaseProcess, ...]:
+    """The processes ``pool`` forked: those it forks later replace dead ones, whose work is lost."""
+    return tuple(pool._pool)  # type: ignore[attr-defined]  # its list of workers, since Python 2
+
+
+def _check_alive(workers: Sequence[BaseProcess]) -> None:
+    """Raise ``WorkerLost`` if one of ``workers`` has ended: a pool's workers end only when it is
+    stopped, so one that ended meanwhile took its work with it."""
+    for worker in workers:
+        code = worker.exitcode
+        if code is None:
+            continue
+        try:
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+        raise WorkerLost(
+            f"a forked worker ended before its work was done ({how}; the kernel's out-of-memory"
+            " killer sends SIGKILL)"
+        )
 
 
 def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float]) -> list[list[T]]:
