@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from disclosure.build import DEFAULT_CONFIG, BuildError, build_site, generator_f
 from disclosure.fold import fold_releases
 from disclosure.identifiers import find_full_ric
 from disclosure.model import Decision, Kind
+from disclosure.site import downloads, sitemaps
 from disclosure.site import render as render_module
 from disclosure.site.bundles import plan_bundles as plan_bundles_here
 from disclosure.site.routing import ROUTE_DIR
@@ -107,7 +109,8 @@ def test_nothing_about_a_removed_subject_remains_anywhere(built_site: Path) -> N
     for needle in (SHOP[0], SHOP[1], WITHDRAWN_NUMBER, "张记", "温泉路经营的门店"):
         assert needle not in text, needle
     assert not (built_site / "entity" / SHOP[1]).exists()
-    assert WITHDRAWN_ID not in (built_site / "sitemap.xml").read_text()
+    sitemaps_text = "".join(path.read_text() for path in built_site.glob("sitemap*.xml"))
+    assert WITHDRAWN_ID not in sitemaps_text and COMPANY_PENALTY_ID in sitemaps_text
     # ...while the same check finds what is published (the test can fail).
     assert COMPANY[0] in text and COMPANY[1] in text
 
@@ -347,6 +350,29 @@ def test_failed_build_leaves_the_previous_site(
     ]
 
 
+def test_a_render_worker_the_kernel_kills_fails_the_build_and_leaves_the_previous_site(
+    signed_releases: SignedTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10^6 records the out-of-memory killer ended the flush's workers, and the build waited for
+    their pages for ever (docs/benchmarks.md, session 32)."""
+    as_of = verify_releases(signed_releases.root)[-1].published
+    out = tmp_path / "build"
+    build_site(signed_releases.root, as_of, out)
+    before = tree_digest(out)
+    here = os.getpid()
+
+    def killed(records: Any) -> Any:
+        assert os.getpid() != here, "the data files were made in the build's own process"
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(downloads, "kind_json", killed)
+    started = time.monotonic()
+    with pytest.raises(BuildError, match="rendering failed: WorkerLost: .*killed by SIGKILL"):
+        build_site(signed_releases.root, as_of, out, incremental=False)
+    assert time.monotonic() - started < 60
+    assert tree_digest(out) == before
+
+
 @pytest.mark.parametrize("library", build_module.OUTPUT_LIBRARIES)
 def test_another_release_of_a_library_that_shapes_the_bytes_is_another_generator(
     library: str, monkeypatch: pytest.MonkeyPatch
@@ -483,6 +509,27 @@ def test_incremental_build_reuses_unchanged_files_and_equals_a_clean_build(
     assert fourth.reused == third.reused + 1
     # No kind's records changed, so no CSV or JSON is made again: only the /data/ page (dated).
     assert fourth.rendered["data"] == 1 and second.rendered["data"] > 1
+
+
+def test_a_sitemap_that_needs_fewer_parts_leaves_none_of_the_others(
+    site_tree: SiteTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "build"
+    monkeypatch.setattr(sitemaps, "URLS_PER_FILE", 10)
+    build_site(site_tree.root, AS_OF, out)
+    parts = sorted(out.glob("sitemap-*.xml"), key=lambda path: int(path.stem.split("-")[1]))
+    assert len(parts) > 2
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    counts = [len(ET.fromstring(part.read_bytes()).findall(f"{ns}url")) for part in parts]
+    assert max(counts) == 10 and 0 < counts[-1] <= 10
+    index = [loc.text or "" for loc in ET.fromstring((out / "sitemap.xml").read_bytes()).iter(f"{ns}loc")]
+    assert [url.rsplit("/", 1)[1] for url in index] == [part.name for part in parts]
+    monkeypatch.undo()
+    build_site(site_tree.root, AS_OF, out)  # the same records: one part now
+    assert [path.name for path in out.glob("sitemap-*.xml")] == ["sitemap-1.xml"]
+    clean = tmp_path / "clean"
+    build_site(site_tree.root, AS_OF, clean, incremental=False)
+    assert tree_digest(out) == tree_digest(clean)
 
 
 def test_a_build_without_a_spare_links_the_previous_site_beside_it_and_equals_a_clean_build(

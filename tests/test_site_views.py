@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,6 +27,7 @@ from disclosure.verify import verify_releases
 from tests.factories import COMPANY, RESTAURANT, SHOP
 from tests.site_tree import AS_OF, SiteTree
 
+SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -159,10 +161,22 @@ def test_feeds_are_valid_atom_and_hold_only_published(built_site: Path) -> None:
 
 
 def test_sitemap_lists_pages_but_not_removed_notices(built_site: Path) -> None:
-    sitemap = (built_site / "sitemap.xml").read_text()
-    assert "/verify/</loc>" in sitemap and f"/entity/{COMPANY[1]}/</loc>" in sitemap
-    locs = ET.fromstring(sitemap.encode())
-    assert len(list(locs)) > 20
+    index = ET.fromstring((built_site / "sitemap.xml").read_bytes())
+    assert index.tag == f"{SITEMAP_NS}sitemapindex"
+    parts = [loc.text or "" for loc in index.iter(f"{SITEMAP_NS}loc")]
+    assert [urlsplit(part).path for part in parts] == ["/sitemap-1.xml"]  # the fixture is far under the limit
+    site_url = parts[0].removesuffix("/sitemap-1.xml")
+    assert urlsplit(site_url).scheme in ("http", "https")  # crawlers need absolute URLs
+    part = ET.fromstring((built_site / "sitemap-1.xml").read_bytes())
+    urls = [loc.text or "" for loc in part.iter(f"{SITEMAP_NS}loc")]
+    assert f"{site_url}/verify/" in urls and f"{site_url}/entity/{COMPANY[1]}/" in urls
+    assert len(urls) > 20 and len(set(urls)) == len(urls)
+    for url in urls:  # every one a page, none marked noindex (the search page, removed notices)
+        assert url.startswith(site_url + "/"), url
+        page = (built_site / url.removeprefix(site_url + "/") / "index.html").read_text()
+        assert 'content="noindex"' not in page, url
+    robots = (built_site / "robots.txt").read_text()
+    assert f"Sitemap: {site_url}/sitemap.xml" in robots.splitlines()
 
 
 def _cut_by_content_as_specified(ids: list[str], least: int, most: int, every: int) -> list[list[str]]:

@@ -27,7 +27,7 @@ from disclosure._internal.tree import link_file, remove_files, rewrite_file
 from disclosure.fold import FoldResult
 from disclosure.model import Kind, Op
 from disclosure.release import MANIFEST_FILE, SIGNATURE_FILE, SSH_SIGNATURE_FILE, Release
-from disclosure.site import downloads, feeds
+from disclosure.site import downloads, feeds, sitemaps
 from disclosure.site.bundles import (
     JOB_CAP,
     PLACEHOLDER_WORD,
@@ -454,7 +454,8 @@ def render_site(site: SiteInput, env: jinja2.Environment, output: Output, *, wor
         **dated,
     )
     output.page("/", home)
-    output.page("/search/", render("search.html", facets=_search_facets(records), **dated))
+    # Marked noindex (its results are the record pages): not in the sitemap either.
+    output.page("/search/", render("search.html", facets=_search_facets(records), **dated), listed=False)
     _render_stats(site, render, dated, output)
     output.write("404.html", render("404.html"))
     output.flush(workers)
@@ -614,12 +615,9 @@ def _search_facets(records: list[RecordView]) -> Markup:
 
 
 def write_sitemap(output: Output, site_url: str, extra_urls: Sequence[str] = ()) -> None:
-    """Every listed page, plus the editorial pages Pelican wrote; never a removed record's notice."""
+    """Every listed page, plus the editorial pages Pelican wrote; never a removed record's notice.
+    In parts of ``sitemaps.URLS_PER_FILE`` (read here, so that tests can lower it)."""
     urls = sorted(set(output.listed) | set(extra_urls))
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-    ]
-    lines += [f"<url><loc>{site_url}{url}</loc></url>" for url in urls]
-    lines.append("</urlset>\n")
-    output.write("sitemap.xml", "\n".join(lines))
+    for path, text in sitemaps.sitemap_files(site_url, urls, sitemaps.URLS_PER_FILE):
+        output.write(path, text)
+    output.write("robots.txt", sitemaps.robots_txt(site_url))
