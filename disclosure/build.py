@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disclosure._internal.forks import Beside, collector_paused
+from disclosure._internal.forks import Beside, WorkerLost, collector_paused
 from disclosure._internal.pagefind_postings import warm as warm_postings
 from disclosure._internal.spare import leave_spare
 from disclosure._internal.states import (
@@ -417,6 +417,8 @@ def _build(
                 bundles = indexing.finish(routing.result, steps.timings, meanwhile=write_next_state)
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
+            except WorkerLost as exc:  # a bundle writer or the routing process
+                raise BuildError(f"indexing failed: {exc}") from exc
         remove_empty_folders(staging, emptied)
         write_tree_end(out, staging, latest_text, passable)  # its last change to a folder was made
         files = rendered_files + _count_search_files(staging)

@@ -350,24 +350,37 @@ def test_failed_build_leaves_the_previous_site(
     ]
 
 
-def test_a_render_worker_the_kernel_kills_fails_the_build_and_leaves_the_previous_site(
-    signed_releases: SignedTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("module", "name", "said"),
+    [
+        (downloads, "kind_json", "rendering failed: WorkerLost: a forked worker ended"),  # a flush worker
+        (search_index, "_edit_bundle", "indexing failed: a forked worker ended"),  # a bundle writer
+        (search_routes, "route_plan", "indexing failed: a forked process ended without a result"),
+    ],
+)
+def test_a_worker_the_kernel_kills_fails_the_build_and_leaves_the_previous_site(
+    signed_releases: SignedTree,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    module: object,
+    name: str,
+    said: str,
 ) -> None:
-    """At 10^6 records the out-of-memory killer ended the flush's workers, and the build waited for
-    their pages for ever (docs/benchmarks.md, session 32)."""
+    """At 10^6 records the out-of-memory killer ended the flush's workers and the routing process,
+    and the build waited for their pages for ever (docs/benchmarks.md, session 32)."""
     as_of = verify_releases(signed_releases.root)[-1].published
     out = tmp_path / "build"
     build_site(signed_releases.root, as_of, out)
     before = tree_digest(out)
     here = os.getpid()
 
-    def killed(records: Any) -> Any:
-        assert os.getpid() != here, "the data files were made in the build's own process"
+    def killed(*_args: Any, **_kwargs: Any) -> Any:
+        assert os.getpid() != here, f"{name} ran in the build's own process"
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(downloads, "kind_json", killed)
+    monkeypatch.setattr(module, name, killed)
     started = time.monotonic()
-    with pytest.raises(BuildError, match="rendering failed: WorkerLost: .*killed by SIGKILL"):
+    with pytest.raises(BuildError, match=f"{said} .*killed by SIGKILL"):
         build_site(signed_releases.root, as_of, out, incremental=False)
     assert time.monotonic() - started < 60
     assert tree_digest(out) == before

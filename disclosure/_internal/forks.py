@@ -8,12 +8,13 @@ travel; exceptions raised in a child come back to the parent.
 
 from __future__ import annotations
 
+import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import ctypes
 import gc
 import heapq
 import multiprocessing
-import multiprocessing.pool
 import os
 import signal
 import sys
@@ -32,17 +33,14 @@ _TASK: Callable[..., Any] | None = None  # in a pool's worker: the task it runs 
 
 
 _COLLECTOR_PAUSED = False  # in this process, by collector_paused: forked children turn it back on
-_POLL = 0.05  # seconds between looks at a pool's workers while waiting for its results
 
 
 class WorkerLost(RuntimeError):
-    """A pool's forked worker ended while its work was not done: killed (the kernel's
-    out-of-memory killer, ``kill -9``) or exited.
+    """A forked worker ended while its work was not done: killed (the kernel's out-of-memory
+    killer, ``kill -9``) or exited.
 
-    Why: ``multiprocessing.Pool`` forks a new worker in its place and never finishes the work the
-    dead one held, so whoever waited for it waited for ever: a full build at 10^6 records, whose
-    flush workers the out-of-memory killer ended, hung instead of failing (docs/benchmarks.md,
-    session 32).
+    Why: a full build at 10^6 records, whose flush workers the out-of-memory killer ended, waited
+    for their pages for ever instead of failing (docs/benchmarks.md, session 32; ``_Workers``).
     """
 
 
@@ -119,28 +117,26 @@ class SharesBeside(StoppedOnExit, Generic[T]):
     def __init__(
         self, count: int, workers: int, task: Task[T], *, at_least: int = 2, shares: int | None = None
     ) -> None:
-        self._pool: multiprocessing.pool.Pool | None = None
+        self._pool: _Workers | None = None
         self._results: list[T] = []
         if workers < 2 or count < at_least or "fork" not in multiprocessing.get_all_start_methods():
             self._results = [task(0, count)]
             return
         shares = shares or workers
         bounds = [count * i // shares for i in range(shares + 1)]
-        # Forked workers inherit the task from their start-up arguments: nothing is pickled.
-        self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task, os.getpid()))
-        self._workers = _workers_of(self._pool)
-        # One share a hand-out: a worker asks for the next only when it has finished the last.
-        self._pending = self._pool.starmap_async(_run_share, zip(bounds, bounds[1:], strict=False), 1)
+        self._pool = _Workers(workers, task)
+        # Handed out in order, each to the next worker that comes free.
+        self._pending = [
+            self._pool.submit(_run_share, a, b) for a, b in zip(bounds, bounds[1:], strict=False)
+        ]
 
     def result(self) -> list[T]:
         """What each share returned, in order; a share's exception is raised here, once every
         share has ended."""
         if self._pool is not None:
             try:
-                while not self._pending.ready():
-                    self._pending.wait(_POLL)
-                    _check_alive(self._workers)
-                self._results = self._pending.get()
+                concurrent.futures.wait(self._pending)
+                self._results = [self._pool.outcome(future) for future in self._pending]
             finally:
                 self.stop()
         return self._results
@@ -148,8 +144,7 @@ class SharesBeside(StoppedOnExit, Generic[T]):
     def stop(self) -> None:
         """Stop the workers if they still run, and reap them; harmless once they have ended."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.stop()
             self._pool = None
 
 
@@ -166,69 +161,95 @@ class TaskPool(StoppedOnExit, Generic[A, T]):
 
     def __init__(self, workers: int, task: Callable[[A], T]) -> None:
         self._task = task
-        self._pool: multiprocessing.pool.Pool | None = None
-        self._pending: list[multiprocessing.pool.AsyncResult[T]] = []
+        self._pool: _Workers | None = None
+        self._pending: list[concurrent.futures.Future[T]] = []
         self._done: list[T] = []
-        self._failure: BaseException | None = None
         if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
-            self._pool = multiprocessing.get_context("fork").Pool(workers, _set_task, (task, os.getpid()))
-            self._workers = _workers_of(self._pool)
+            self._pool = _Workers(workers, task)
 
     def submit(self, argument: A) -> None:
         if self._pool is None:
             self._done.append(self._task(argument))
         else:
-            self._pending.append(self._pool.apply_async(_run_one, (argument,), error_callback=self._failed))
+            self._pending.append(self._pool.submit(_run_one, argument))
 
     def results(self) -> list[T]:
         """What every task returned, in the order they were handed over.  A task's exception is
         raised here as soon as it comes, after the workers are stopped: not after the others."""
         try:
-            for pending in self._pending:
-                while not pending.ready() and self._failure is None:
-                    pending.wait(_POLL)
-                    _check_alive(self._workers)
-                if self._failure is not None:
-                    raise self._failure
-                self._done.append(pending.get())
-            self._pending = []
+            if self._pool is not None:
+                done, _ = concurrent.futures.wait(
+                    self._pending, return_when=concurrent.futures.FIRST_EXCEPTION
+                )
+                for future in self._pending:  # the first failure, in the order handed over
+                    if future in done and future.exception() is not None:
+                        self._pool.outcome(future)
+                self._done += [self._pool.outcome(future) for future in self._pending]
+                self._pending = []
         finally:
             self.stop()
         return self._done
 
-    def _failed(self, exception: BaseException) -> None:
-        """In the pool's result thread: the first failure is the one raised."""
-        if self._failure is None:
-            self._failure = exception
-
     def stop(self) -> None:
         """Stop the workers if they still run, and reap them; harmless once they have ended."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.stop()
             self._pool = None
 
 
-def _workers_of(pool: multiprocessing.pool.Pool) -> tuple[BaseProcess, ...]:
-    """The processes ``pool`` forked: those it forks later replace dead ones, whose work is lost."""
-    return tuple(pool._pool)  # type: ignore[attr-defined]  # its list of workers, since Python 2
+class _Workers:
+    """``workers`` processes forked now, each running ``task`` on what is handed over to it.
 
+    Why ``ProcessPoolExecutor``: a worker that ends while it holds work (the kernel's
+    out-of-memory killer, ``kill -9``) breaks the pool and fails every task not done, where
+    ``multiprocessing.Pool`` forked another in its place and never finished the lost work: a full
+    build at 10^6 records waited for ever, and the Pool's ``terminate()`` could then hang too
+    (docs/benchmarks.md, session 32).
+    """
 
-def _check_alive(workers: Sequence[BaseProcess]) -> None:
-    """Raise ``WorkerLost`` if one of ``workers`` has ended: a pool's workers end only when it is
-    stopped, so one that ended meanwhile took its work with it."""
-    for worker in workers:
-        code = worker.exitcode
-        if code is None:
-            continue
+    def __init__(self, workers: int, task: Callable[..., Any]) -> None:
+        # Forked workers inherit the task from their start-up arguments: nothing is pickled.
+        self._executor = concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_set_task,
+            initargs=(task, os.getpid()),
+        )  # fmt: skip
+        # With fork, an executor forks all its workers at its first task: this one, so that they
+        # start now and share the caller's data as it is now.
+        self._executor.submit(int)
+        self._processes: list[BaseProcess] = list(self._executor._processes.values())
+
+    def submit(self, function: Callable[..., T], *arguments: Any) -> concurrent.futures.Future[T]:
+        return self._executor.submit(function, *arguments)
+
+    def outcome(self, future: concurrent.futures.Future[T]) -> T:
+        """The task's result, or its exception raised; ``WorkerLost`` where a worker ended."""
         try:
-            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-        except ValueError:
-            how = f"killed by signal {-code}"
-        raise WorkerLost(
-            f"a forked worker ended before its work was done ({how}; the kernel's out-of-memory"
-            " killer sends SIGKILL)"
-        )
+            return future.result()
+        except concurrent.futures.process.BrokenProcessPool:
+            ended = [process.exitcode for process in self._processes if process.exitcode is not None]
+            how = _how(ended[0]) if ended else "how is not known"
+            raise WorkerLost(f"a forked worker ended before its work was done ({how})") from None
+
+    def stop(self) -> None:
+        """Kill the workers that still run, and reap them."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for process in self._processes:
+            if process.is_alive():
+                process.kill()
+        for process in self._processes:
+            process.join()
+        self._executor.shutdown(wait=True)
+
+
+def _how(exitcode: int) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
+    if exitcode >= 0:
+        return f"exit code {exitcode}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = f"signal {-exitcode}"
+    return f"killed by {name}" + ("; the kernel's out-of-memory killer sends it" if name == "SIGKILL" else "")
 
 
 def balanced_shares(items: Sequence[T], count: int, *, cost: Callable[[T], float]) -> list[list[T]]:
@@ -328,9 +349,8 @@ class _InChild(StoppedOnExit, Generic[T]):
                 self._outcome = self._receiver.recv()
             except EOFError:
                 self._process.join()
-                raise RuntimeError(
-                    f"a forked process ended without a result (exit code {self._process.exitcode})"
-                ) from None
+                how = _how(self._process.exitcode or 0)  # set once joined
+                raise WorkerLost(f"a forked process ended without a result ({how})") from None
             finally:
                 self.stop()
         ok, value = self._outcome
