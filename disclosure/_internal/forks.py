@@ -226,8 +226,11 @@ class _Workers:
         try:
             return future.result()
         except concurrent.futures.process.BrokenProcessPool:
+            self._executor.shutdown(wait=True)  # its manager thread reaps every worker first
             ended = [process.exitcode for process in self._processes if process.exitcode is not None]
-            how = _how(ended[0]) if ended else "how is not known"
+            # The executor ends the others with SIGTERM once it finds one gone: say how that one went.
+            lost = [code for code in ended if code != -signal.SIGTERM] or ended
+            how = _how(lost[0]) if lost else "how is not known"
             raise WorkerLost(f"a forked worker ended before its work was done ({how})") from None
 
     def stop(self) -> None:
