@@ -148,14 +148,19 @@ class _Steps:
 
     @contextlib.contextmanager
     def step(self, name: str, label: str) -> Iterator[None]:
+        """Time the block; a forked worker of it that ended (``WorkerLost``: the kernel's
+        out-of-memory killer) fails the build, named by the step."""
         start = time.perf_counter()
-        if self.show:
-            from rich.console import Console
+        try:
+            if self.show:
+                from rich.console import Console
 
-            with Console(stderr=True).status(label):
+                with Console(stderr=True).status(label):
+                    yield
+            else:
                 yield
-        else:
-            yield
+        except WorkerLost as exc:
+            raise BuildError(f"{name} failed: {exc}") from exc
         self.timings[name] = time.perf_counter() - start
 
 
@@ -417,8 +422,6 @@ def _build(
                 bundles = indexing.finish(routing.result, steps.timings, meanwhile=write_next_state)
             except SearchIndexError as exc:
                 raise BuildError(str(exc)) from exc
-            except WorkerLost as exc:  # a bundle writer or the routing process
-                raise BuildError(f"indexing failed: {exc}") from exc
         remove_empty_folders(staging, emptied)
         write_tree_end(out, staging, latest_text, passable)  # its last change to a folder was made
         files = rendered_files + _count_search_files(staging)

@@ -354,8 +354,9 @@ def test_failed_build_leaves_the_previous_site(
     ("module", "name", "said"),
     [
         (downloads, "kind_json", "rendering failed: WorkerLost: a forked worker ended"),  # a flush worker
-        (search_index, "_edit_bundle", "indexing failed: a forked worker ended"),  # a bundle writer
-        (search_routes, "route_plan", "indexing failed: a forked process ended without a result"),
+        (search_index, "_edit_bundle", "index failed: a forked worker ended"),  # a bundle writer
+        (search_routes, "route_plan", "index failed: a forked process ended without a result"),
+        (tree, "_walk_changed", "listing failed: a forked worker ended"),  # a lister of the spare
     ],
 )
 def test_a_worker_the_kernel_kills_fails_the_build_and_leaves_the_previous_site(
@@ -367,7 +368,8 @@ def test_a_worker_the_kernel_kills_fails_the_build_and_leaves_the_previous_site(
     said: str,
 ) -> None:
     """At 10^6 records the out-of-memory killer ended the flush's workers and the routing process,
-    and the build waited for their pages for ever (docs/benchmarks.md, session 32)."""
+    and the build waited for their pages for ever (docs/benchmarks.md, session 32).  Any step's
+    forked workers: the render's, the index step's, the listing of the spare."""
     as_of = verify_releases(signed_releases.root)[-1].published
     out = tmp_path / "build"
     build_site(signed_releases.root, as_of, out)
@@ -379,9 +381,11 @@ def test_a_worker_the_kernel_kills_fails_the_build_and_leaves_the_previous_site(
         os.kill(os.getpid(), signal.SIGKILL)
 
     monkeypatch.setattr(module, name, killed)
+    monkeypatch.setattr(tree, "LISTING_FORK_AT", 1)  # the small site's spare is listed in forks too
     started = time.monotonic()
     with pytest.raises(BuildError, match=f"{said} .*killed by SIGKILL"):
-        build_site(signed_releases.root, as_of, out, incremental=False)
+        # A full build but for the listing's case, which only an incremental one has.
+        build_site(signed_releases.root, as_of, out, incremental=module is tree)
     assert time.monotonic() - started < 60
     assert tree_digest(out) == before
 
