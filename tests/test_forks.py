@@ -219,6 +219,57 @@ def test_a_failing_share_raises_in_the_caller_and_stopping_reaps_the_workers(tmp
             os.kill(int(pid_file.name), 0)
 
 
+def test_a_caller_that_takes_part_runs_shares_itself_beside_one_worker_fewer() -> None:
+    """A full build's flush: the main process renders shares too, where it only waited, so that
+    one process fewer copies its heap (docs/benchmarks.md, session 33)."""
+
+    def task(start: int, stop: int) -> tuple[int, int, int, bool]:
+        time.sleep(0.02)  # long enough that neither side takes every share before the other starts
+        return start, stop, os.getpid(), gc.isenabled()
+
+    with collector_paused():
+        with SharesBeside(40, 2, task, shares=20, caller_takes_part=True) as shares:
+            results: list[tuple[int, int, int, bool]] = []
+            assert _raised_within(lambda: results.extend(shares.result()), 30) is None
+        assert not gc.isenabled()  # the caller's collector is off again after its shares
+    assert [(start, stop) for start, stop, _, _ in results] == [(2 * i, 2 * i + 2) for i in range(20)]
+    pids = {pid for _, _, pid, _ in results}
+    assert os.getpid() in pids and len(pids) == 2  # the caller and one forked worker, no more
+    assert all(collecting for _, _, _, collecting in results)  # Jinja's cycles are collected in both
+    # One worker in all: the caller runs everything, at once, as without taking part.
+    assert SharesBeside(4, 1, task, shares=4, caller_takes_part=True).result() == [(0, 4, os.getpid(), True)]
+
+
+def test_a_caller_that_takes_part_raises_its_own_failure_and_reaps_the_worker(tmp_path: Path) -> None:
+    def task(start: int, stop: int) -> None:
+        if os.getpid() == caller:
+            while not any(tmp_path.iterdir()):  # the worker is in its share
+                time.sleep(0.01)
+            raise ValueError("渲染失败")
+        (tmp_path / f"{os.getpid()}").write_text("")
+        time.sleep(60)
+
+    caller = os.getpid()
+    shares = SharesBeside(8, 2, task, shares=8, caller_takes_part=True)
+    raised = _raised_within(shares.result, 30)  # at once, not after the worker's 60 s
+    assert isinstance(raised, ValueError) and "渲染失败" in str(raised)
+    [pid_file] = tmp_path.iterdir()
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(pid_file.name), 0)
+
+
+def test_a_worker_beside_a_caller_that_takes_part_killed_fails_the_wait() -> None:
+    def share(start: int, stop: int) -> int:
+        if os.getpid() != caller:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.05)
+        return start
+
+    caller = os.getpid()
+    lost = _raised_within(SharesBeside(8, 2, share, shares=8, caller_takes_part=True).result, 30)
+    assert isinstance(lost, WorkerLost) and "killed by SIGKILL" in str(lost)
+
+
 def test_balanced_shares_deal_the_costliest_first_to_the_least_loaded_share() -> None:
     costs = [1.0] * 40 + [30.0, 30.0, 5.0]
     shares = balanced_shares(list(enumerate(costs)), 2, cost=lambda item: item[1])

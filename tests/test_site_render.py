@@ -61,8 +61,8 @@ def test_unchanged_files_are_linked_by_the_workers_and_a_changed_one_is_made_aga
 
 def test_costly_files_are_made_by_different_workers(tmp_path: Path) -> None:
     """The data files come last and cost seconds each: dealt by count, one worker made them all.
-    Dealt by cost, each goes in a share of its own, handed out first; a worker busy with one, the
-    other takes the next."""
+    Dealt by cost, each goes in a share of its own, handed out first; a process busy with one (the
+    forked worker, or the caller, which takes shares too), the other takes the next."""
     output = Output(root=tmp_path)
     for i in range(300):
         output.page(f"/penalty/{i:03d}/", lambda: f"{os.getpid()}")
@@ -75,7 +75,7 @@ def test_costly_files_are_made_by_different_workers(tmp_path: Path) -> None:
         output.write(f"data/{name}", costly, cost=1000)
     assert output.flush(workers=2) == 302
     makers = {(tmp_path / "data" / name).read_text() for name in ("penalty.csv", "license.csv")}
-    assert len(makers) == 2 and str(os.getpid()) not in makers
+    assert len(makers) == 2
 
 
 def test_a_page_the_spare_holds_alone_is_written_over_and_a_shared_one_replaced(tmp_path: Path) -> None:

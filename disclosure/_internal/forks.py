@@ -12,6 +12,7 @@ import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import ctypes
+import fcntl
 import gc
 import heapq
 import multiprocessing
@@ -115,28 +116,55 @@ class SharesBeside(StoppedOnExit, Generic[T]):
     """
 
     def __init__(
-        self, count: int, workers: int, task: Task[T], *, at_least: int = 2, shares: int | None = None
+        self,
+        count: int,
+        workers: int,
+        task: Task[T],
+        *,
+        at_least: int = 2,
+        shares: int | None = None,
+        caller_takes_part: bool = False,
     ) -> None:
+        """``caller_takes_part``: ``workers`` counts the caller, which takes shares too in
+        ``result()``, so one process fewer is forked (see ``_take_shares``)."""
         self._pool: _Workers | None = None
         self._results: list[T] = []
+        self._task = task
+        self._claims: int | None = None  # the pipe's end the share numbers are read from
+        self._pending: list[concurrent.futures.Future[Any]] = []
         if workers < 2 or count < at_least or "fork" not in multiprocessing.get_all_start_methods():
             self._results = [task(0, count)]
             return
         shares = shares or workers
-        bounds = [count * i // shares for i in range(shares + 1)]
+        self._bounds = [count * i // shares for i in range(shares + 1)]
+        if caller_takes_part:
+            self._claims = _share_numbers(shares)
+            self._pool = _Workers(workers - 1, task)
+            self._pending = [
+                self._pool.submit(_take_shares, self._claims, self._bounds) for _ in range(workers - 1)
+            ]
+            return
         self._pool = _Workers(workers, task)
         # Handed out in order, each to the next worker that comes free.
         self._pending = [
-            self._pool.submit(_run_share, a, b) for a, b in zip(bounds, bounds[1:], strict=False)
+            self._pool.submit(_run_share, a, b) for a, b in zip(self._bounds, self._bounds[1:], strict=False)
         ]
 
     def result(self) -> list[T]:
         """What each share returned, in order; a share's exception is raised here, once every
-        share has ended."""
+        share has ended (or at once, the caller's own)."""
         if self._pool is not None:
             try:
-                concurrent.futures.wait(self._pending)
-                self._results = [self._pool.outcome(future) for future in self._pending]
+                if self._claims is None:
+                    concurrent.futures.wait(self._pending)
+                    self._results = [self._pool.outcome(future) for future in self._pending]
+                else:
+                    with _collecting():
+                        taken = _take_shares(self._claims, self._bounds, self._task)
+                    concurrent.futures.wait(self._pending)
+                    for future in self._pending:
+                        taken += self._pool.outcome(future)
+                    self._results = [result for _, result in sorted(taken, key=lambda pair: pair[0])]
             finally:
                 self.stop()
         return self._results
@@ -146,6 +174,65 @@ class SharesBeside(StoppedOnExit, Generic[T]):
         if self._pool is not None:
             self._pool.stop()
             self._pool = None
+        if self._claims is not None:
+            os.close(self._claims)
+            self._claims = None
+
+
+def _share_numbers(shares: int) -> int:
+    """A pipe holding the numbers ``0 .. shares - 1``; returns its end to read them from, one by one
+    (``_take_shares``).
+
+    Why a pipe: the caller and its forked workers each take the next number as they come free,
+    and a read of a pipe is atomic in the kernel, so a worker the kernel kills midway holds no lock
+    the others would then wait on for ever (a ``multiprocessing.Lock`` would).
+    """
+    numbers = b"".join(number.to_bytes(_SHARE_NUMBER) for number in range(shares))
+    read, write = os.pipe()
+    if len(numbers) > fcntl.fcntl(write, fcntl.F_GETPIPE_SZ):  # the write would wait for a reader
+        os.close(read)
+        os.close(write)
+        raise ValueError(f"too many shares to hand out: {shares}")
+    os.write(write, numbers)
+    os.close(write)
+    os.set_blocking(read, False)  # an empty pipe is then the end of the shares, not a wait
+    return read
+
+
+_SHARE_NUMBER = 4  # bytes
+
+
+def _take_shares(claims: int, bounds: Sequence[int], task: Task[T] | None = None) -> list[tuple[int, T]]:
+    """Take the next share number from ``claims`` (``_share_numbers``) and run its share, until none
+    is left; returns each share's number and result.  ``task``: the pool's, in a forked worker."""
+    run = task or _TASK
+    assert run is not None, "the pool's initializer sets the task"
+    done: list[tuple[int, T]] = []
+    while True:
+        try:
+            taken = os.read(claims, _SHARE_NUMBER)
+        except BlockingIOError:  # none left, the pipe's writing end still open somewhere
+            taken = b""
+        if not taken:  # none left
+            return done
+        number = int.from_bytes(taken)
+        done.append((number, run(bounds[number], bounds[number + 1])))
+
+
+@contextlib.contextmanager
+def _collecting() -> Iterator[None]:
+    """The cyclic collector on for the block, over what it makes, where ``collector_paused`` had
+    turned it off: the caller's share of a flush renders pages with Jinja, which makes cycles, as
+    a forked worker does (``_collector_back_in_child``)."""
+    if not _COLLECTOR_PAUSED or gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.disable()
 
 
 class TaskPool(StoppedOnExit, Generic[A, T]):

@@ -250,7 +250,7 @@ class Output:
                     _write_file(self.root / relative, _encode(make()))
             return made, linked
 
-        with SharesBeside(shares, workers, work, shares=shares) as rendering:  # one share: run here, now
+        with SharesBeside(shares, workers, work, shares=shares, caller_takes_part=True) as rendering:
             for relative, make in self.entries:
                 _write_file(self.root / relative, _encode(make()))
             if self.entries and self.entries_written is not None:

@@ -62,8 +62,9 @@ class RecordView:
     """A published record as pages show it.
 
     A build makes one for each of 10^5 records, so it is a slotted class, not a frozen one (whose
-    ``__init__`` took 0.36 s more), and its entry is parsed from ``line`` when first asked for:
-    pages, search entries and CSV rows that are reused never ask.
+    ``__init__`` took 0.36 s more), and its entry is parsed from ``line`` when asked for: pages,
+    search entries and CSV rows that are reused never ask.  The entry is not kept on the view
+    (``_entry_of``).
     """
 
     id: str
@@ -87,13 +88,11 @@ class RecordView:
     digest: str
     line: bytes
     case_subjects: tuple[tuple[str, str | None], ...] = ()
-    parsed: Decision | None = field(default=None, repr=False)  # the entry, once parsed
+    parsed: Decision | None = field(default=None, repr=False)  # the entry, where it came parsed
 
     @property
     def entry(self) -> Decision:
-        if self.parsed is None:
-            self.parsed = decision_from_line(self.line)
-        return self.parsed
+        return self.parsed if self.parsed is not None else _entry_of(self.line)
 
     # What only the record's own page shows is computed when that page is rendered (in a worker
     # process, and not at all when the page is reused from the previous build).
@@ -290,6 +289,19 @@ def _field_views(entry: Decision) -> list[FieldView]:
         text = "、".join(map(str, value)) if isinstance(value, list) else str(value)
         views.append(FieldView(label, text, searchable))
     return views
+
+
+@functools.lru_cache(maxsize=64)
+def _entry_of(line: bytes) -> Decision:
+    """A record's entry, parsed from its line; the last few kept, as a page asks for it several
+    times (its fields, its body, its search terms).
+
+    Why not kept on the view: every process of a full build's flush renders records from all over
+    the site, and kept the entries it parsed, some 3.5 KB a record each: 700 MB a process at
+    2 * 10^5 records, 3.5 GB at 10^6 (docs/benchmarks.md, session 33).  Parsing again costs
+    10 microseconds a line.
+    """
+    return decision_from_line(line)
 
 
 @functools.cache
