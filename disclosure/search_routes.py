@@ -75,10 +75,12 @@ def prepare_routes(
     lines = {line.digest: line for line in published() if line.digest not in known}
 
     def routed(digest: str) -> RoutedRecord:
+        """Asked once a record (it is in one bundle); its line is then let go: a full build's lines
+        are all here at first (1.1 GB at 10^6 records), and the table needs the memory after."""
         texts = known.get(digest)  # the same record's texts, kept for another bundle
         if texts is not None:
             return _routed_text(texts)
-        view = record_view(lines[digest])
+        view = record_view(lines.pop(digest))
         return RoutedRecord(view.exact_texts, view.district)
 
     return RouteSources(store, routed)
@@ -132,6 +134,10 @@ def route_plan(
     counted: list[tuple[str, KeyCounts, dict[str, list[str]]]] = []
     bundles = [_route_counts(b, sources, bases.get(b.name), counted) for b in plan]
     store.keep(counted)
+    # What the table does not need is let go before it is made: the records' texts, just kept,
+    # and the keys' numbers by key (0.3 and 1 GB at 10^6 records; docs/benchmarks.md, session 33).
+    counted.clear()
+    store.forget_ids()
     routes = route_table_of_ids(store.keys, bundles)
     folder.mkdir(parents=True, exist_ok=True)  # pagefind/ may not be there yet
     names = {f"{number}.json" for number in range(len(routes.files))}

@@ -214,6 +214,11 @@ class KeyNumbers:
             self._ids = {key: number for number, key in enumerate(self.keys)}
         return self._ids
 
+    def forget_ids(self) -> None:
+        """Let the numbers' index go (it is made again if asked for): what remains to be done
+        needs only ``keys``."""
+        self._ids = None
+
     def numbered(self, counts: Mapping[str, int]) -> KeyCounts:
         """``counts`` by key number, in number order, numbering the keys not met before."""
         ids, keys = self.ids, self.keys
@@ -235,19 +240,25 @@ def route_table_of_ids(keys: Sequence[str], bundles: Sequence[KeyCounts]) -> Rou
     Why numbers: merging some 3 * 10^6 (key, count) pairs a build in a dict of strings took 5-8 s;
     here numpy does it on numbers, and Python touches each key of the table once, to write it.
     """
-    key = numpy.concatenate([b.ids for b in bundles] or [numpy.zeros(0, dtype=numpy.int64)])
-    held = numpy.concatenate([b.counts for b in bundles] or [numpy.zeros(0, dtype=numpy.int64)])
-    bundle = numpy.repeat(numpy.arange(len(bundles)), [len(b.ids) for b in bundles])
+    # 32-bit numbers, each array let go once used: the pairs are 3 * 10^7 at 10^6 records, and
+    # the routing process ran out of memory beside the render (docs/benchmarks.md, session 33).
+    key = _concatenated([b.ids for b in bundles])
     order = numpy.argsort(key, kind="stable")  # by key, then bundle: newest first
-    key, held, bundle = key[order], held[order], bundle[order]
+    key = key[order]
+    held = _concatenated([b.counts for b in bundles])[order]
+    bundle = numpy.repeat(numpy.arange(len(bundles), dtype=numpy.int32), [len(b.ids) for b in bundles])
+    bundle = bundle[order]
+    del order
     first = numpy.ones(len(key), dtype=bool)  # a key's first pair
     first[1:] = key[1:] != key[:-1]
     live = key[first]  # the keys some bundle holds, in order
     pairs = numpy.flatnonzero(first)
     # The bundle where a key's records so far reach PAGE: its first pair whose running sum does.
-    running = numpy.cumsum(held)
-    so_far = running - numpy.repeat(running[pairs] - held[pairs], numpy.diff(pairs, append=len(key)))
-    reached = numpy.flatnonzero(so_far >= PAGE)
+    running = numpy.cumsum(held, dtype=numpy.int64)
+    running -= numpy.repeat(running[pairs] - held[pairs], numpy.diff(pairs, append=len(key)))
+    del held, pairs
+    reached = numpy.flatnonzero(running >= PAGE)  # the running sums within each key
+    del running
     reach = numpy.full(len(keys), -1, dtype=numpy.int64)
     if len(reached):
         earliest = numpy.ones(len(reached), dtype=bool)
@@ -264,10 +275,12 @@ def route_table_of_ids(keys: Sequence[str], bundles: Sequence[KeyCounts]) -> Rou
     while shards * KEYS_PER_SHARD < len(names):
         shards *= 2
     crc32 = zlib.crc32  # shard_of, inline: it runs once a key
-    shard = numpy.array([crc32(name.encode()) for name in names], dtype=numpy.int64) & (shards - 1)
+    shard = numpy.fromiter((crc32(name.encode()) for name in names), dtype=numpy.int64, count=len(names))
+    shard &= shards - 1
     by_shard = numpy.argsort(shard, kind="stable")
     bounds = numpy.searchsorted(shard[by_shard], numpy.arange(shards + 1)).tolist()
-    names, values = _pick(names, by_shard.tolist()), _pick(values, by_shard.tolist())
+    placed = by_shard.tolist()
+    names, values = _pick(names, placed), _pick(values, placed)
     # Compact UTF-8 as json.dumps gives it, keys in code-point order as sorted() gives them; orjson
     # sorts each shard faster than one sort of all keys (0.1 s against 1.1 s at 10^5 records).
     files = tuple(
@@ -281,7 +294,7 @@ _HEX_DIGITS = numpy.frombuffer(b"0123456789abcdef", dtype=numpy.uint8)
 
 
 def _hex_masks(
-    key: NDArray[numpy.int64], bundle: NDArray[numpy.int64], first: NDArray[numpy.bool_]
+    key: NDArray[numpy.int32], bundle: NDArray[numpy.int32], first: NDArray[numpy.bool_]
 ) -> tuple[str, NDArray[numpy.int64]]:
     """Each key's bundles as ``f"{mask:x}"`` of the mask with bit ``bundle`` set, the keys' masks
     laid end to end (and where each ends), for pairs sorted by key then bundle."""
@@ -300,6 +313,13 @@ def _hex_masks(
     text = numpy.full(int(ends[-1]), ord("0"), dtype=numpy.uint8)
     text[ends[owner] - 1 - place] = _HEX_DIGITS[value]
     return text.tobytes().decode("ascii"), ends
+
+
+def _concatenated(arrays: Sequence[NDArray[numpy.int64]]) -> NDArray[numpy.int32]:
+    """``arrays`` end to end as 32-bit numbers (a key's number, a count: both below 2^31)."""
+    if not arrays:
+        return numpy.zeros(0, dtype=numpy.int32)
+    return numpy.concatenate(arrays, dtype=numpy.int32, casting="same_kind")
 
 
 def _array(values: Iterable[int]) -> NDArray[numpy.int64]:
