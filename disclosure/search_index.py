@@ -8,6 +8,7 @@ its own, started by the build as soon as the bundles are planned.  docs/site.md,
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -163,8 +164,7 @@ class IndexStep(StoppedOnExit):
         try:
 
             def runs_ended() -> None:
-                meanwhile()
-                self._runs.wait()
+                self._runs.wait_doing(meanwhile)
                 timings["pagefind"] = time.perf_counter() - self._start  # for the benchmark
 
             self.made.update(self._writers.finish(runs_ended))
@@ -445,6 +445,10 @@ class PagefindRuns(StoppedOnExit):
 
     Processes, not threads waiting on them: the bundle writers are forked while the runs go on,
     and forking a process that has threads can leave a lock held in the child.
+
+    A run's entries are deleted once it has ended while others wait to start (a full build's
+    runs; the scratch folder goes after the swap): they are held in /dev/shm, in memory, and the
+    runs' output grows beside them, 3.9 and 4.3 GB at 10^6 records (docs/benchmarks.md, session 33).
     """
 
     def __init__(self, names: Sequence[str], source: Path, target: Path, *, at_once: int = 1) -> None:
@@ -461,6 +465,8 @@ class PagefindRuns(StoppedOnExit):
         ones started in their place; a run that failed raises SearchIndexError."""
         for name in [name for name, process in self._running.items() if process.poll() is not None]:
             self._check(name, self._running.pop(name))
+            if self._queue:  # a full build's: its entries are not needed again (the class's note)
+                shutil.rmtree(self.source / name, ignore_errors=True)
             self._start()
         return not self._running
 
@@ -468,6 +474,23 @@ class PagefindRuns(StoppedOnExit):
         """Until every run has ended (``ended``; ``stop()`` kills the rest after a failure)."""
         while not self.ended():
             time.sleep(0.01)
+
+    def wait_doing(self, work: Callable[[], object]) -> None:
+        """``work()``, then ``wait()``, the runs going on meanwhile: each queued run is started as
+        another ends.  ``work`` runs in a thread, while this one polls the runs.
+
+        Why: only the build's main process polls the runs, and what a full build does there (the
+        state the next build starts from, every written file stat'ed) took 4.5 minutes at 10^6
+        records, while two runs sat ended and the rest queued (docs/benchmarks.md, session 33).
+        The writers are forked by then, so the thread forks nothing after it.
+        """
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="meanwhile") as pool:
+            done = pool.submit(work)
+            while not done.done():
+                self.ended()
+                concurrent.futures.wait([done], timeout=0.01)
+            done.result()
+        self.wait()
 
     def stop(self) -> None:
         """Kill the runs still going (the build failed); harmless once they have ended."""

@@ -211,6 +211,32 @@ def test_a_failed_pagefind_run_names_its_folder_and_what_it_said(
         runs.wait()
 
 
+def test_queued_runs_start_while_the_build_does_its_own_work_meanwhile(tmp_path: Path) -> None:
+    """A full build writes the next build's state while the runs go on (4.5 minutes at 10^6
+    records): the queued runs must start as others end, not once that work is done."""
+    for number in (1, 2, 3):
+        write_entries(tmp_path / "entries" / f"job-{number}", S[3 * number : 3 * number + 3])
+    last = tmp_path / "jobs" / "job-3" / "pagefind-entry.json"
+    seen: list[bool] = []
+
+    def work() -> None:
+        deadline = time.monotonic() + 60
+        while not last.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(last.exists())
+
+    with PagefindRuns(["job-1", "job-2", "job-3"], tmp_path / "entries", tmp_path / "jobs") as runs:
+        runs.wait_doing(work)  # one run at a time: the third starts only once two have ended
+    assert seen == [True]
+    # The entries of a run that ended while others waited are let go (memory, in /dev/shm).
+    assert sorted(path.name for path in (tmp_path / "entries").iterdir()) == ["job-3"]
+    with (
+        pytest.raises(ValueError, match="状态写不了"),
+        PagefindRuns(["job-1"], tmp_path / "entries", tmp_path / "again") as runs,
+    ):
+        runs.wait_doing(lambda: int("状态写不了"))
+
+
 def test_stopping_pagefind_runs_kills_those_still_going(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
