@@ -137,34 +137,27 @@ class SharesBeside(StoppedOnExit, Generic[T]):
             return
         shares = shares or workers
         self._bounds = [count * i // shares for i in range(shares + 1)]
-        if caller_takes_part:
-            self._claims = _share_numbers(shares)
-            self._pool = _Workers(workers - 1, task)
-            self._pending = [
-                self._pool.submit(_take_shares, self._claims, self._bounds) for _ in range(workers - 1)
-            ]
-            return
-        self._pool = _Workers(workers, task)
-        # Handed out in order, each to the next worker that comes free.
-        self._pending = [
-            self._pool.submit(_run_share, a, b) for a, b in zip(self._bounds, self._bounds[1:], strict=False)
-        ]
+        # Handed out in order, each to the next process that comes free.
+        self._claims = _share_numbers(shares)
+        self._caller_takes_part = caller_takes_part
+        forked = workers - 1 if caller_takes_part else workers
+        self._pool = _Workers(forked, task)
+        self._pending = [self._pool.submit(_take_shares, self._claims, self._bounds) for _ in range(forked)]
 
     def result(self) -> list[T]:
         """What each share returned, in order; a share's exception is raised here, once every
         share has ended (or at once, the caller's own)."""
         if self._pool is not None:
+            assert self._claims is not None
             try:
-                if self._claims is None:
-                    concurrent.futures.wait(self._pending)
-                    self._results = [self._pool.outcome(future) for future in self._pending]
-                else:
+                taken: list[tuple[int, T]] = []
+                if self._caller_takes_part:
                     with _collecting():
                         taken = _take_shares(self._claims, self._bounds, self._task)
-                    concurrent.futures.wait(self._pending)
-                    for future in self._pending:
-                        taken += self._pool.outcome(future)
-                    self._results = [result for _, result in sorted(taken, key=lambda pair: pair[0])]
+                concurrent.futures.wait(self._pending)
+                for future in self._pending:
+                    taken += self._pool.outcome(future)
+                self._results = [result for _, result in sorted(taken, key=lambda pair: pair[0])]
             finally:
                 self.stop()
         return self._results
@@ -404,11 +397,6 @@ if sys.platform.startswith("linux"):
         os._exit(1)
 runpy.run_module(module, run_name="__main__", alter_sys=True)
 """
-
-
-def _run_share(start: int, stop: int) -> Any:
-    assert _TASK is not None, "the pool's initializer sets the task"
-    return _TASK(start, stop)
 
 
 def _run_one(argument: Any) -> Any:
